@@ -1,0 +1,1 @@
+"""The Pi <-> Arduino serial link: frame codec, link state machine and port driver."""

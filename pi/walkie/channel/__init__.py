@@ -1,0 +1,1 @@
+"""The chat channel: line protocol, channel state, history and the TCP hub."""

@@ -1,0 +1,74 @@
+"""The `walkie` command line: parses arguments and hands each subcommand its job.
+
+Each subcommand lives in its own module exposing ``HELP``, ``configure(parser)``
+and ``run(args) -> int``; heavy imports stay inside ``run`` so that ``--help``
+and start-up stay fast. Errors derived from :class:`WalkieError` become one
+line on stderr and exit code 1; argparse's own usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from walkie import __version__
+from walkie.errors import WalkieError
+
+SUBCOMMANDS: dict[str, str] = {
+    "server": "walkie.channel.command",
+    "client": "walkie.client.command",
+    "pi": "walkie.station.command",
+}
+
+
+def _load(module_name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="walkie",
+        description="A text walkie-talkie: a hub, laptop clients and a Raspberry Pi station.",
+    )
+    parser.add_argument("--version", action="version", version=f"walkie {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (repeat for debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in SUBCOMMANDS.items():
+        module = _load(module_name)
+        if module is None:
+            continue
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.run(args)
+    except WalkieError as exc:
+        print(f"walkie {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def entry_point() -> None:
+    sys.exit(main())

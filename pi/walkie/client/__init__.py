@@ -1,0 +1,1 @@
+"""The laptop client: connection, outbox, terminal UI and pipe mode."""

@@ -1,0 +1,1 @@
+"""The board simulator: the real firmware in simavr, driven from Python."""

@@ -1,0 +1,1 @@
+"""The Pi station daemon: channel, board, buttons and LEDs wired together."""
