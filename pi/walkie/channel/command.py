@@ -1,0 +1,128 @@
+"""`walkie server`: run a channel hub until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from walkie.argtypes import non_negative_float, port_number, positive_float, positive_int
+from walkie.paths import default_history_db
+
+if TYPE_CHECKING:
+    from walkie.channel.server import HubConfig
+
+HELP = "run a channel hub that stations and laptops join"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    defaults = _defaults()
+    parser.add_argument(
+        "--host",
+        default=defaults.host,
+        help="address to listen on (default %(default)s; 0.0.0.0 for every interface)",
+    )
+    parser.add_argument(
+        "--port", type=port_number, default=defaults.port, help="TCP port (default %(default)s)"
+    )
+    parser.add_argument(
+        "--history-db",
+        type=Path,
+        default=None,
+        help=f"SQLite history file (default {default_history_db()})",
+    )
+    parser.add_argument(
+        "--max-line",
+        type=positive_int,
+        default=defaults.max_line,
+        help="longest message in bytes (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-rate",
+        type=non_negative_float,
+        default=defaults.max_rate,
+        help="lines per second per station, 0 for no limit (default %(default)s)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=positive_int,
+        default=defaults.burst,
+        help="lines a station may send at once before the rate applies (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-queued",
+        type=positive_int,
+        default=defaults.max_queued,
+        help="lines per station waiting for the floor (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-send-buffer",
+        type=positive_int,
+        default=defaults.max_send_buffer,
+        help="bytes of unsent output before a station is dropped (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-stations",
+        type=positive_int,
+        default=defaults.max_stations,
+        help="connections at most (default %(default)s)",
+    )
+    parser.add_argument(
+        "--floor-timeout",
+        type=positive_float,
+        default=defaults.floor_timeout,
+        help="seconds a station may hold the floor (default %(default)s)",
+    )
+
+
+def _defaults() -> HubConfig:
+    from walkie.channel.server import HubConfig
+
+    return HubConfig()
+
+
+def config_from_args(args: argparse.Namespace) -> HubConfig:
+    from walkie.channel.server import HubConfig
+
+    return HubConfig(
+        host=args.host,
+        port=args.port,
+        max_line=args.max_line,
+        floor_timeout=args.floor_timeout,
+        max_queued=args.max_queued,
+        max_rate=args.max_rate,
+        burst=args.burst,
+        max_send_buffer=args.max_send_buffer,
+        max_stations=args.max_stations,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    asyncio.run(_serve(config_from_args(args), args.history_db or default_history_db()))
+    return 0
+
+
+async def _serve(config: HubConfig, history_path: Path) -> None:
+    from walkie.channel.history import History
+    from walkie.channel.server import Hub
+
+    history = History(history_path)
+    hub = Hub(config, history)
+    try:
+        await hub.start()
+        print(
+            f"walkie hub listening on {config.host}:{hub.port} (history {history_path})",
+            file=sys.stderr,
+            flush=True,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        hub.close()
+        history.close()

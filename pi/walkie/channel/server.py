@@ -1,0 +1,293 @@
+"""The hub's network shell: asyncio TCP connections around the pure
+:class:`~walkie.channel.state.Channel`.
+
+It owns what only I/O can do: reading and writing sockets, the per-station
+rate limit (by pausing reads, so nothing is lost and nobody else waits),
+dropping stations that do not read (write-buffer high-water mark), TCP
+keepalive and the idle timeout of rich clients, and the floor timer.
+
+Example::
+
+    hub = Hub(HubConfig(port=0), History(":memory:"))
+    await hub.start()
+    print(hub.port)
+    await hub.serve_forever()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass
+
+from walkie.channel.history import History
+from walkie.channel.lines import LineSplitter, LineTooLong
+from walkie.channel.ratelimit import TokenBucket
+from walkie.channel.render import plain_error, plain_notice, rich_notice
+from walkie.channel.state import Broadcast, Channel, ChannelLimits, Close, Enter, Output, Send
+from walkie.errors import ConnectError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 32000
+RICH_IDLE_TIMEOUT = 60.0
+"""Rich clients ping every 20 s; one silent for this long is gone."""
+IDLE_SWEEP_INTERVAL = 10.0
+SLOW_DOWN_NOTICE_INTERVAL = 10.0
+TCP_KEEPALIVE_IDLE = 30
+TCP_KEEPALIVE_INTERVAL = 10
+TCP_KEEPALIVE_COUNT = 3
+"""With these, the kernel declares a silent peer dead after 30 + 3 x 10 = 60 s."""
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    max_line: int = 1000
+    floor_timeout: float = 30.0
+    max_queued: int = 100
+    max_rate: float = 5.0
+    burst: int = 10
+    max_send_buffer: int = 256 * 1024
+    max_stations: int = 4096
+
+    @property
+    def limits(self) -> ChannelLimits:
+        return ChannelLimits(
+            max_line=self.max_line, floor_timeout=self.floor_timeout, max_queued=self.max_queued
+        )
+
+
+class Hub:
+    """A running channel hub: listens, relays, keeps history."""
+
+    def __init__(self, config: HubConfig, history: History) -> None:
+        self.config = config
+        self.channel = Channel(history, config.limits, wall_offset=time.time() - time.monotonic())
+        self.loop = asyncio.get_running_loop()
+        self._connections: dict[int, _StationConnection] = {}
+        # Fan-out sets: members of the channel by mode, transport by connection id.
+        self._plain: dict[int, asyncio.Transport] = {}
+        self._rich: dict[int, asyncio.Transport] = {}
+        self._next_conn = 1
+        self._server: asyncio.Server | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._tick_at: float | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    async def start(self) -> None:
+        try:
+            self._server = await self.loop.create_server(
+                self._new_connection, self.config.host, self.config.port, backlog=1024
+            )
+        except OSError as exc:
+            where = f"{self.config.host}:{self.config.port}"
+            raise ConnectError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+        self._sweeper = self.loop.call_later(IDLE_SWEEP_INTERVAL, self._sweep_idle)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    def close(self) -> None:
+        """Stop listening and hang up on every station. Idempotent."""
+        if self._server is not None:
+            self._server.close()
+        for handle in (self._tick_handle, self._sweeper):
+            if handle is not None:
+                handle.cancel()
+        for connection in list(self._connections.values()):
+            connection.transport.close()
+
+    # -- called by connections -------------------------------------------------
+
+    def _new_connection(self) -> _StationConnection:
+        conn = self._next_conn
+        self._next_conn += 1
+        return _StationConnection(self, conn)
+
+    def attach(self, connection: _StationConnection) -> None:
+        if len(self._connections) >= self.config.max_stations:
+            connection.transport.write(plain_error("the hub is full, try again later"))
+            connection.transport.close()
+            return
+        self._connections[connection.conn] = connection
+        self.apply(self.channel.connect(connection.conn, time.monotonic()))
+
+    def detach(self, connection: _StationConnection, reason: str) -> None:
+        if self._connections.pop(connection.conn, None) is None:
+            return
+        self._plain.pop(connection.conn, None)
+        self._rich.pop(connection.conn, None)
+        self.apply(self.channel.disconnect(connection.conn, time.monotonic(), reason))
+
+    def apply(self, outputs: list[Output]) -> None:
+        """Carry out what the channel asked for."""
+        for output in outputs:
+            if isinstance(output, Broadcast):
+                self._broadcast(output)
+            elif isinstance(output, Send):
+                connection = self._connections.get(output.conn)
+                if connection is not None:
+                    connection.write(output.data)
+            elif isinstance(output, Enter):
+                connection = self._connections.get(output.conn)
+                if connection is not None:
+                    connection.rich = output.rich
+                    members = self._rich if output.rich else self._plain
+                    members[output.conn] = connection.transport
+            elif isinstance(output, Close):
+                connection = self._connections.get(output.conn)
+                if connection is not None:
+                    connection.transport.close()
+        self._schedule_tick()
+
+    def _broadcast(self, broadcast: Broadcast) -> None:
+        exclude = broadcast.exclude
+        for data, members in ((broadcast.plain, self._plain), (broadcast.rich, self._rich)):
+            if data is None:
+                continue
+            for conn, transport in members.items():
+                if conn != exclude:
+                    transport.write(data)
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _schedule_tick(self) -> None:
+        deadline = self.channel.next_deadline()
+        if deadline == self._tick_at:
+            return
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+            self._tick_handle = None
+        self._tick_at = deadline
+        if deadline is not None:
+            self._tick_handle = self.loop.call_at(deadline, self._tick)
+
+    def _tick(self) -> None:
+        self._tick_handle = None
+        self._tick_at = None
+        self.apply(self.channel.tick(time.monotonic()))
+
+    def _sweep_idle(self) -> None:
+        now = time.monotonic()
+        for connection in list(self._connections.values()):
+            if connection.rich and now - connection.last_heard > RICH_IDLE_TIMEOUT:
+                connection.drop("timed out")
+        self._sweeper = self.loop.call_later(IDLE_SWEEP_INTERVAL, self._sweep_idle)
+
+
+class _StationConnection(asyncio.Protocol):
+    """One station's TCP connection: bounded reading, rate limiting, dropping."""
+
+    def __init__(self, hub: Hub, conn: int) -> None:
+        self.hub = hub
+        self.conn = conn
+        self.rich = False
+        self.transport: asyncio.Transport
+        now = time.monotonic()
+        self.last_heard = now
+        self._splitter = LineSplitter(hub.config.max_line)
+        self._bucket = TokenBucket(hub.config.max_rate, hub.config.burst, now)
+        self._throttled: asyncio.TimerHandle | None = None
+        self._slow_down_told = -SLOW_DOWN_NOTICE_INTERVAL
+        self._leave_reason = "left"
+        self._eof = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=self.hub.config.max_send_buffer)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            _enable_keepalive(sock)
+        self.hub.attach(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_heard = time.monotonic()
+        self._splitter.feed(data)
+        self._process_lines()
+
+    def eof_received(self) -> bool:
+        # The peer finished sending (``nc -N``, a script's stdin ending): take
+        # its last lines at the usual pace, then hang up.
+        self._eof = True
+        self._splitter.feed(b"\n")
+        self._process_lines()
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._throttled is not None:
+            self._throttled.cancel()
+        self.hub.detach(self, self._leave_reason)
+
+    def pause_writing(self) -> None:
+        # The station reads slower than the channel talks: drop it rather than
+        # let its backlog grow or slow anyone else down.
+        self.drop("dropped: not reading")
+
+    def write(self, data: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(data)
+
+    def drop(self, reason: str) -> None:
+        self._leave_reason = reason
+        self.transport.abort()
+
+    def _process_lines(self) -> None:
+        if self._throttled is not None:
+            return
+        while True:
+            now = time.monotonic()
+            wait = self._bucket.seconds_until_token(now)
+            if wait > 0 and self._splitter.buffered:
+                self._throttle(wait, now)
+                return
+            item = self._splitter.next_line()
+            if item is None:
+                if self._eof:
+                    self.transport.close()
+                return
+            if isinstance(item, LineTooLong):
+                self.hub.apply(self.hub.channel.line_too_long(self.conn))
+                continue
+            self._bucket.take(now)
+            self.hub.apply(self.hub.channel.receive(self.conn, item, now))
+            if self.transport.is_closing():
+                return
+
+    def _throttle(self, wait: float, now: float) -> None:
+        self.transport.pause_reading()
+        if now - self._slow_down_told >= SLOW_DOWN_NOTICE_INTERVAL:
+            self._slow_down_told = now
+            rate = self.hub.config.max_rate
+            text = f"slow down: at most {rate:g} lines a second"
+            self.write(rich_notice(text) if self.rich else plain_notice(text))
+        self._throttled = self.hub.loop.call_later(wait, self._resume)
+
+    def _resume(self) -> None:
+        self._throttled = None
+        if self.transport.is_closing():
+            return
+        self.transport.resume_reading()
+        self._process_lines()
+
+
+def _enable_keepalive(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (
+        ("TCP_KEEPIDLE", TCP_KEEPALIVE_IDLE),
+        ("TCP_KEEPINTVL", TCP_KEEPALIVE_INTERVAL),
+        ("TCP_KEEPCNT", TCP_KEEPALIVE_COUNT),
+    ):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
