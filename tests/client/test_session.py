@@ -22,6 +22,9 @@ from walkie.client.session import (
     NickChanged,
     OutboxFull,
     Queued,
+    StationJoined,
+    StationLeft,
+    StationRenamed,
     Stations,
 )
 
@@ -320,7 +323,10 @@ def test_floor_busy_and_station_changes_are_tracked() -> None:
     assert session.holder == "rob"
     assert Floor("bob", 30.0) in events
     assert Busy("rob") in events
-    assert events[-2] == Stations(("alice", "rob"), "rob")
+    assert Stations(("alice", "bob"), None) in events
+    assert StationJoined("carol") in events
+    assert StationRenamed("bob", "rob") in events
+    assert StationLeft("carol") in events
 
 
 def test_a_rename_of_ourselves_changes_our_nick_for_later_hellos() -> None:
@@ -359,10 +365,26 @@ def test_a_version_refusal_is_fatal() -> None:
     assert session.state is LinkState.CLOSED
 
 
+def test_plain_greeting_lines_before_the_welcome_are_skipped() -> None:
+    session = ClientSession()
+    session.connection_made()
+    session.receive_line("* welcome to walkie, you are guest1", 0)
+    welcome(session)
+    assert session.connected
+
+
 def test_a_non_walkie_answer_to_the_hello_is_fatal() -> None:
     session = ClientSession()
     session.connection_made()
-    session.receive_line("SSH-2.0-OpenSSH_9.2", 0)
+    for _ in range(20):
+        session.receive_line("SSH-2.0-OpenSSH_9.2", 0)
+    assert session.fatal is not None
+
+
+def test_a_non_json_object_before_the_welcome_is_fatal() -> None:
+    session = ClientSession()
+    session.connection_made()
+    session.receive_line("{oops", 0)
     assert session.fatal is not None
 
 

@@ -197,12 +197,15 @@ class ChannelConnection:
                 f"(link {self.state.value}{self._reason_suffix()})"
             ) from None
 
+    async def wait_closed(self) -> None:
+        """Wait until the link has ended for good (closed, or a fatal failure)."""
+        if self._task is not None:
+            await asyncio.wait({self._task})
+
     async def close(self) -> None:
         """Say goodbye to the hub (if connected) and stop; idempotent."""
         if self._closing:
-            if self._task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(self._task)
+            await self.wait_closed()
             return
         self._closing = True
         if self.session.quit():
@@ -213,8 +216,7 @@ class ChannelConnection:
                     await asyncio.wait_for(writer.drain(), 1.0)
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task})
         self.session.closed()
         self._pump()
 

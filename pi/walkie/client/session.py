@@ -55,6 +55,8 @@ DEFAULT_MAX_LINE = 1000
 MAX_HISTORY_REQUEST = 200
 MAX_HELD_MESSAGES = 5000
 """Messages held back after a reconnect; beyond this they are released at once."""
+MAX_PREAMBLE_LINES = 10
+"""Plain-mode lines tolerated before the welcome (the hub greets before it knows our mode)."""
 RESUME_HOLD_SECONDS = 5.0
 """Longest time messages are held back after a reconnect (see the module docstring)."""
 
@@ -150,6 +152,28 @@ class Stations:
 
 
 @dataclass(frozen=True, slots=True)
+class StationJoined:
+    """``nick`` joined the channel (the station list is updated already)."""
+
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class StationLeft:
+    """``nick`` left the channel (the station list is updated already)."""
+
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
+class StationRenamed:
+    """``old`` is now called ``new`` (maybe us: a :class:`NickChanged` follows then)."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
 class NickChanged:
     """Our own nick is now ``nick``."""
 
@@ -185,6 +209,9 @@ Event = (
     | Floor
     | Busy
     | Stations
+    | StationJoined
+    | StationLeft
+    | StationRenamed
     | NickChanged
     | Notice
     | Error
@@ -253,6 +280,7 @@ class ClientSession:
         self._next_id = 1
         self._connection = 0
         self._welcomed = False
+        self._preamble_lines = 0
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self._quiet_replay = False
@@ -307,6 +335,7 @@ class ClientSession:
         """A TCP connection is up: queue the hello."""
         self._connection += 1
         self._welcomed = False
+        self._preamble_lines = 0
         self._to_send = []
         hello: dict[str, Any] = {"v": PROTOCOL_VERSION, "session": self.session_id}
         nick = self._pending_nick or self._wanted_nick or self.nick
@@ -434,6 +463,13 @@ class ClientSession:
             line = line.decode("utf-8", errors="replace")
         line = line.rstrip("\r\n")
         if not line:
+            return
+        if not self._welcomed and not line.startswith("{"):
+            # The hub greets every new connection in plain mode before our
+            # hello tells it we speak rich mode: skip those lines (bounded).
+            self._preamble_lines += 1
+            if self._preamble_lines > MAX_PREAMBLE_LINES:
+                self._fail("protocol", "the hub did not answer the hello as a walkie hub")
             return
         try:
             obj = json.loads(line)
@@ -597,20 +633,22 @@ class ClientSession:
             nick = sanitize(_str(obj, "nick"))
             if nick not in stations:
                 stations.append(nick)
+            self.stations = tuple(stations)
+            self._events.append(StationJoined(nick))
         elif kind == "left":
             nick = sanitize(_str(obj, "nick"))
-            stations = [station for station in stations if station != nick]
+            self.stations = tuple(station for station in stations if station != nick)
+            self._events.append(StationLeft(nick))
         else:
             old, new = sanitize(_str(obj, "old")), sanitize(_str(obj, "new"))
-            stations = [new if station == old else station for station in stations]
+            self.stations = tuple(new if station == old else station for station in stations)
             if self.holder == old:
                 self.holder = new
+            self._events.append(StationRenamed(old, new))
             if old == self.nick:
                 self.nick = new
                 self._pending_nick = None
                 self._events.append(NickChanged(new))
-        self.stations = tuple(stations)
-        self._events.append(Stations(self.stations, self.holder))
 
     def _on_error(self, obj: dict[str, Any]) -> None:
         code = str(obj.get("code", "unknown"))

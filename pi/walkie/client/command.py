@@ -1,0 +1,120 @@
+"""`walkie client HOST[:PORT]`: argument parsing, then pipe mode or the terminal UI.
+
+With stdin and stdout on a terminal the interactive UI runs
+(:mod:`walkie.client.ui`); otherwise pipe mode (:mod:`walkie.client.pipe`).
+``HOST`` may be a name, an IPv4 address or an IPv6 literal (in brackets when a
+port follows: ``[::1]:32000``). Bad arguments raise
+:class:`~walkie.errors.ConfigError`, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from walkie.argtypes import positive_float
+from walkie.errors import ConfigError
+
+HELP = "join a hub: a line UI on a terminal, or send stdin lines and print received ones"
+
+DEFAULT_PORT = 32000
+DEFAULT_DELIVERY_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_TERMINAL_HISTORY = 10
+
+
+def parse_address(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """Split ``HOST[:PORT]`` (IPv6 as ``[addr]`` or ``[addr]:port``, or bare ``::1``)."""
+    text = text.strip()
+    port_text: str | None = None
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or not host:
+            raise ConfigError(f"bad address {text!r}: use [IPv6]:PORT")
+        if rest:
+            if not rest.startswith(":"):
+                raise ConfigError(f"bad address {text!r}: use [IPv6]:PORT")
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host = text  # a name, IPv4, or a bare IPv6 literal (no port possible)
+    if not host:
+        raise ConfigError(f"bad address {text!r}: no host")
+    if port_text is None:
+        return host, default_port
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"bad port {port_text!r} in {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"bad port {port} in {text!r}: must be 1-65535")
+    return host, port
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("address", metavar="HOST[:PORT]", help=f"the hub (port {DEFAULT_PORT})")
+    parser.add_argument("--nick", help="wanted nick (the hub picks one when absent or taken)")
+    parser.add_argument(
+        "--delivery-timeout",
+        type=positive_float,
+        default=DEFAULT_DELIVERY_TIMEOUT,
+        metavar="SECONDS",
+        help="pipe mode: after stdin ends, how long to wait for queued lines to be "
+        f"acknowledged before failing (default {DEFAULT_DELIVERY_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=positive_float,
+        default=DEFAULT_CONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time allowed for each connection attempt (default {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=None,
+        metavar="N",
+        help="recent messages to show on start (default: "
+        f"{DEFAULT_TERMINAL_HISTORY} on a terminal, 0 in pipe mode)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from walkie.client.text import is_valid_nick
+
+    host, port = parse_address(args.address)
+    nick: str | None = args.nick
+    if nick is not None and not is_valid_nick(nick):
+        raise ConfigError(
+            f"invalid nick {nick!r}: 1-16 letters, digits, _ or -, starting with a letter"
+        )
+    history: int | None = args.history
+    if history is not None and not 0 <= history <= 200:
+        raise ConfigError(f"--history must be 0-200, not {history}")
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from walkie.client.ui import run_terminal
+
+        return asyncio.run(
+            run_terminal(
+                host,
+                port,
+                nick=nick,
+                initial_history=DEFAULT_TERMINAL_HISTORY if history is None else history,
+                connect_timeout=args.connect_timeout,
+            )
+        )
+    from walkie.client.pipe import run_pipe
+
+    return asyncio.run(
+        run_pipe(
+            host,
+            port,
+            nick=nick,
+            initial_history=history or 0,
+            delivery_timeout=args.delivery_timeout,
+            connect_timeout=args.connect_timeout,
+        )
+    )
