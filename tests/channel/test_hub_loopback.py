@@ -1,0 +1,257 @@
+"""`walkie server` as a real subprocess, driven over loopback sockets exactly as
+netcat users and walkie's own clients would drive it."""
+
+from __future__ import annotations
+
+import json
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from support.hub import DEADLINE, WALKIE, HubProcess, LineClient
+
+StartHub = Callable[..., HubProcess]
+
+
+def test_netcat_users_chat_without_echo(start_hub: StartHub) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send("hello bob")
+    assert bob.expect(lambda line: line.startswith("<")) == "<alice> hello bob"
+    bob.send("hi alice\r")
+    assert alice.expect(lambda line: line.startswith("<")) == "<bob> hi alice"
+    assert not [line for line in alice.quiet_for(0.3) if line.startswith("<alice>")]
+
+
+def test_commands_answer_with_marked_notices(start_hub: StartHub) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    alice.send("/help")
+    assert alice.expect(lambda line: line.startswith("* commands:"))
+    alice.send("/who")
+    alice.expect_line("* 1 on the channel: alice; the floor is free")
+    alice.send("/bogus")
+    assert alice.expect(lambda line: line.startswith("! unknown command /bogus"))
+    alice.send("/quit")
+    alice.expect_line("* bye")
+    assert alice.closed_by_peer()
+
+
+def test_the_floor_over_the_network(start_hub: StartHub) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send("/talk")
+    bob.expect_line("* alice is talking")
+    bob.send("/talk")
+    bob.expect_line("! floor busy: alice is talking")
+    bob.send("my turn next")
+    bob.expect_line("* queued: alice is talking")
+    alice.send("/over")
+    alice.expect_line("* alice is over")
+    alice.expect_line("<bob> my turn next")
+
+
+def test_a_held_floor_times_out_and_a_dropped_holder_frees_it(start_hub: StartHub) -> None:
+    hub = start_hub("--floor-timeout", "0.5")
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send("/talk")
+    bob.expect_line("* alice is talking")
+    bob.expect_line("* alice's floor timed out")
+    bob.send("/talk")
+    alice.expect_line("* bob is talking")
+    bob.close()
+    alice.expect_line("* bob is over (disconnected)")
+
+
+def test_history_survives_a_restart_of_the_hub(start_hub: StartHub, tmp_path: Path) -> None:
+    db = tmp_path / "kept.sqlite3"
+    hub = start_hub(history_db=db)
+    alice = LineClient.connect(hub.port, "alice")
+    alice.send("remember me")
+    alice.send("/history 1")
+    alice.expect(lambda line: line.endswith("<alice> remember me"))
+    hub.process.kill()
+    hub.process.wait()
+    again = start_hub(history_db=db)
+    bob = LineClient.connect(again.port, "bob")
+    bob.send("/history")
+    line = bob.expect(lambda line: line.startswith("[history"))
+    assert line.endswith("<alice> remember me")
+
+
+def test_invalid_utf8_is_refused_and_the_connection_stays_usable(start_hub: StartHub) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send(b"\xc3\x28 broken")
+    alice.expect_line("! line refused: not valid UTF-8")
+    alice.send("fine now")
+    assert bob.expect(lambda line: line.startswith("<")) == "<alice> fine now"
+
+
+def test_escapes_and_control_characters_never_reach_another_terminal(start_hub: StartHub) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send(b"\x1b[2J\x1b]0;owned\x07red\x1b[31m\x00 alert\x07\x08\x7f \xc2\x9b6n")
+    line = bob.expect(lambda line: line.startswith("<"))
+    assert line == "<alice> red alert "
+    assert all(ch.isprintable() for ch in line)
+
+
+def test_a_10mb_line_without_newline_costs_nothing(start_hub: StartHub) -> None:
+    hub = start_hub("--max-line", "1000")
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    before = hub.rss_kib()
+    chunk = b"y" * (1 << 20)
+    for _ in range(10):
+        alice.sock.sendall(chunk)
+    alice.expect_line("! line refused: longer than 1000 bytes")
+    bob.send("still here")
+    assert alice.expect(lambda line: line.startswith("<")) == "<bob> still here"
+    alice.send(" end of the long line")
+    alice.send("x" * 1001)
+    alice.expect_line("! line refused: longer than 1000 bytes")
+    alice.send("short again")
+    assert bob.expect(lambda line: line.startswith("<")) == "<alice> short again"
+    assert hub.rss_kib() - before < 8 * 1024
+
+
+def test_a_flood_is_slowed_without_loss_while_others_keep_chatting(start_hub: StartHub) -> None:
+    hub = start_hub("--max-rate", "1000", "--burst", "10")
+    flooder = LineClient.connect(hub.port, "flooder")
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    before = hub.rss_kib()
+    flooder.sock.sendall(b"".join(b"flood %d\n" % n for n in range(3000)))
+    flooder.expect(lambda line: line.startswith("* slow down"))
+    alice.send("can you hear me")
+    bob.expect_line("<alice> can you hear me")
+    assert hub.rss_kib() - before < 8 * 1024
+    flooder.send("last")
+    bob.expect_line("<flooder> last")
+    flood = [line for line in bob.received if line.startswith("<flooder> flood ")]
+    assert [int(line.split()[-1]) for line in flood] == list(range(3000))
+
+
+def test_a_station_that_never_reads_is_dropped_and_nobody_waits(start_hub: StartHub) -> None:
+    hub = start_hub("--max-rate", "0", "--max-send-buffer", "65536")
+    lazy = socket.socket()
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.connect(("127.0.0.1", hub.port))
+    lazy.sendall(b"/nick lazy\n")
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    big = "z" * 900
+    # More than the kernel's socket buffers and the hub's send buffer together.
+    for n in range(10000):
+        alice.send(f"{n} {big}")
+    bob.expect_line("* lazy dropped: not reading")
+    last = bob.expect(lambda line: line.startswith("<alice> 9999 "))
+    assert last.endswith(big)
+    lazy.close()
+
+
+def test_a_thousand_stations_hear_one_message(start_hub: StartHub) -> None:
+    hub = start_hub("--max-rate", "0")
+    selector = selectors.DefaultSelector()
+    listeners = []
+    for _ in range(1000):
+        sock = socket.create_connection(("127.0.0.1", hub.port))
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, bytearray())
+        listeners.append(sock)
+    for sock in listeners:  # join at once instead of after the grace period
+        sock.sendall(b"/who\n")
+    speaker = LineClient.connect(hub.port, "speaker")
+    speaker.send("/who")
+    speaker.expect(lambda line: line.startswith("* 1001 on the channel"))
+    speaker.send("attention all stations")
+    heard = 0
+    deadline = time.monotonic() + DEADLINE
+    while heard < 1000 and time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=1):
+            buffer = key.data
+            buffer += key.fileobj.recv(65536)  # type: ignore[union-attr]
+            if b"<speaker> attention all stations\n" in buffer:
+                selector.unregister(key.fileobj)
+                heard += 1
+    assert heard == 1000
+    for sock in listeners:
+        sock.close()
+
+
+def test_a_rich_client_is_acked_and_resumes_after_a_hub_crash(
+    start_hub: StartHub, tmp_path: Path
+) -> None:
+    db = tmp_path / "resume.sqlite3"
+    hub = start_hub(history_db=db)
+    alice = LineClient.connect(hub.port)
+    alice.send("/hello " + json.dumps({"v": 1, "nick": "alice", "session": "abc"}))
+    assert alice.expect_json("welcome")["nick"] == "alice"
+    last = alice.expect_json("synced")["last"]
+    bob = LineClient.connect(hub.port, "bob")
+    bob.send("one")
+    assert alice.expect_json("msg")["text"] == "one"
+    alice.send_json(t="msg", id=1, text="from alice")
+    mid = alice.expect_json("ack")["mid"]
+    hub.process.kill()
+    hub.process.wait()
+    hub = start_hub(history_db=db)
+    bob = LineClient.connect(hub.port, "bob")
+    bob.send("two")
+    alice = LineClient.connect(hub.port)
+    alice.send("/hello " + json.dumps({"v": 1, "nick": "alice", "session": "abc", "last": mid}))
+    replayed = alice.expect_json("msg")
+    assert (replayed["text"], replayed["history"]) == ("two", True)
+    alice.send_json(t="msg", id=1, text="from alice")
+    assert alice.expect_json("ack")["mid"] == mid
+    assert isinstance(last, int)
+
+
+def run_walkie(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WALKIE, *args], capture_output=True, text=True, timeout=DEADLINE)
+
+
+def test_bad_arguments_give_one_line_and_a_nonzero_exit() -> None:
+    for args in (
+        ["--port", "99999"],
+        ["--port", "http"],
+        ["--max-rate", "-1"],
+        ["--max-line", "0"],
+    ):
+        result = run_walkie("server", *args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("walkie server: error:")
+
+
+def test_a_port_in_use_is_one_clear_line(start_hub: StartHub, tmp_path: Path) -> None:
+    hub = start_hub()
+    result = run_walkie("server", "--port", str(hub.port), "--history-db", str(tmp_path / "x.db"))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(f"walkie server: cannot listen on 127.0.0.1:{hub.port}")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unusable_history_file_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_walkie("server", "--port", "0", "--history-db", str(tmp_path))
+    assert result.returncode == 1
+    assert "cannot open history database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_describes_the_options() -> None:
+    result = run_walkie("server", "--help")
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--history-db", "--max-rate", "--floor-timeout"):
+        assert option in result.stdout
+    assert sys.executable

@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.hub import HubProcess, start_hub_process
+
+
+@pytest.fixture
+def start_hub(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
+    """Start `walkie server` subprocesses (a fresh history file unless given)."""
+    hubs: list[HubProcess] = []
+
+    def start(*extra: str, history_db: Path | None = None, port: int = 0) -> HubProcess:
+        hub = start_hub_process(history_db or tmp_path / "history.sqlite3", *extra, port=port)
+        hubs.append(hub)
+        return hub
+
+    yield start
+    for hub in hubs:
+        if hub.process.poll() is None:
+            hub.process.terminate()
+            try:
+                hub.process.wait(5)
+            except subprocess.TimeoutExpired:
+                hub.process.kill()
+        if hub.process.stderr:
+            hub.process.stderr.close()

@@ -1,0 +1,133 @@
+"""Test support: real `walkie server` subprocesses and line-oriented sockets
+that talk to them exactly as netcat would."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+WALKIE = [sys.executable, "-m", "walkie"]
+DEADLINE = 20.0
+"""Generous limit for anything to happen: only there so that a bug cannot hang the suite."""
+
+
+@dataclass
+class HubProcess:
+    process: subprocess.Popen[str]
+    port: int
+    history_db: Path
+
+    def rss_kib(self) -> int:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        assert match
+        return int(match.group(1))
+
+
+def start_hub_process(history_db: Path, *extra: str, port: int = 0) -> HubProcess:
+    process = subprocess.Popen(
+        [*WALKIE, "server", "--port", str(port), "--history-db", str(history_db), *extra],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    match = re.search(r"listening on .*:(\d+)", line)
+    if not match:
+        process.kill()
+        raise AssertionError(f"hub did not start: {line}{process.stderr.read()}")
+    return HubProcess(process, int(match.group(1)), history_db)
+
+
+@dataclass
+class LineClient:
+    """A raw TCP connection that reads and writes lines, like `nc`."""
+
+    sock: socket.socket
+    received: list[str] = field(default_factory=list)
+    _buffer: bytes = b""
+
+    @classmethod
+    def connect(cls, port: int, nick: str | None = None) -> LineClient:
+        client = cls(socket.create_connection(("127.0.0.1", port), timeout=DEADLINE))
+        client.expect(lambda line: line.startswith("* welcome"))
+        if nick:
+            client.send(f"/nick {nick}")
+            client.expect(lambda line: line.endswith(f"is now {nick}"))
+        return client
+
+    def send(self, line: str | bytes) -> None:
+        data = line if isinstance(line, bytes) else line.encode()
+        self.sock.sendall(data + b"\n")
+
+    def send_json(self, **fields: object) -> None:
+        self.send(json.dumps(fields))
+
+    def read_line(self, deadline: float) -> str | None:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return None
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        text = line.decode()
+        self.received.append(text)
+        return text
+
+    def expect(self, predicate: Callable[[str], bool], timeout: float = DEADLINE) -> str:
+        """Read lines until one matches; fail (after a generous deadline) if none does."""
+        deadline = time.monotonic() + timeout
+        while (line := self.read_line(deadline)) is not None:
+            if predicate(line):
+                return line
+        raise AssertionError(f"no matching line; got {[line[:80] for line in self.received[-10:]]}")
+
+    def expect_line(self, wanted: str, timeout: float = DEADLINE) -> str:
+        return self.expect(lambda line: line == wanted, timeout)
+
+    def expect_json(self, kind: str, timeout: float = DEADLINE) -> dict[str, object]:
+        line = self.expect(
+            lambda line: line.startswith("{") and json.loads(line)["t"] == kind, timeout
+        )
+        obj: dict[str, object] = json.loads(line)
+        return obj
+
+    def quiet_for(self, seconds: float) -> list[str]:
+        """Lines that arrive within ``seconds`` (for checking that nothing does)."""
+        deadline = time.monotonic() + seconds
+        got = []
+        while (line := self.read_line(deadline)) is not None:
+            got.append(line)
+        return got
+
+    def closed_by_peer(self, timeout: float = DEADLINE) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return False
+            except ConnectionResetError:
+                return True
+            if not chunk:
+                return True
+            self._buffer += chunk
+        return False
+
+    def close(self) -> None:
+        self.sock.close()
