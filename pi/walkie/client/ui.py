@@ -1,0 +1,369 @@
+"""The interactive terminal UI of `walkie client` (prompt_toolkit).
+
+Owns only presentation: a prompt whose typed input is never garbled by
+incoming lines (they are printed above it through ``patch_stdout``), a bottom
+status line (link state, stations, who is talking, our lines waiting), slash
+commands with completion, input history and stable nick colours. Everything
+about the channel comes from :class:`~walkie.client.connection.ChannelConnection`
+events; every received string is sanitised again right before display.
+
+Lines shown: ``<nick> text`` (nick in its colour), ``[history HH:MM] <nick>
+text`` (dimmed) for stored messages, ``* text`` for notices, ``! text`` for
+errors.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterable
+
+from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.styles import Style
+
+from walkie.client.connection import ChannelConnection, HubRefused
+from walkie.client.session import (
+    Busy,
+    Error,
+    Event,
+    Floor,
+    LinkChanged,
+    LinkState,
+    Message,
+    NickChanged,
+    Notice,
+    StationJoined,
+    StationLeft,
+    StationRenamed,
+    Stations,
+    Synced,
+    Welcome,
+)
+from walkie.client.text import sanitize
+
+COMMANDS: dict[str, str] = {
+    "/nick": "/nick NAME — change your nick",
+    "/who": "/who — list the stations and who holds the floor",
+    "/talk": "/talk — take the floor (key up)",
+    "/over": "/over — release the floor",
+    "/history": "/history [N] — show the last N messages (default 10)",
+    "/help": "/help — this list",
+    "/quit": "/quit — leave (also Ctrl-D)",
+}
+NICK_COLOURS = (
+    "ansired",
+    "ansigreen",
+    "ansiyellow",
+    "ansiblue",
+    "ansimagenta",
+    "ansicyan",
+    "ansibrightred",
+    "ansibrightgreen",
+    "ansibrightyellow",
+    "ansibrightblue",
+    "ansibrightmagenta",
+    "ansibrightcyan",
+)
+MAX_NICKS_SHOWN = 6
+"""Stations named on the status line; the rest are counted."""
+QUIT_GRACE = 3.0
+"""Seconds /quit waits for queued lines before leaving anyway."""
+STATUS_REFRESH = 0.5
+
+STYLE = Style.from_dict(
+    {
+        "notice": "ansibrightblack",
+        "error": "ansired bold",
+        "history": "ansibrightblack italic",
+        "status": "reverse",
+        "status.ok": "reverse ansigreen",
+        "status.bad": "reverse ansired",
+    }
+)
+
+
+def nick_colour(nick: str) -> str:
+    """The same colour for the same nick, on every run and every machine."""
+    return NICK_COLOURS[zlib.crc32(nick.lower().encode()) % len(NICK_COLOURS)]
+
+
+class CommandCompleter(Completer):
+    """Completes slash commands at the start of the line."""
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or " " in text:
+            return
+        for command, help_text in COMMANDS.items():
+            if command.startswith(text):
+                yield Completion(command, start_position=-len(text), display_meta=help_text)
+
+
+class TerminalClient:
+    """The UI state: what the status line shows and how events become printed lines."""
+
+    def __init__(self, conn: ChannelConnection) -> None:
+        self.conn = conn
+        self.retry_at: float | None = None
+        self.link_reason = ""
+        self.fatal: str | None = None
+        self._who_requested = False
+        self._history_requested = 0
+        self._holder: str | None = None
+        self._was_connected = False
+        self._told_link_lost = False
+
+    # --- printing --------------------------------------------------------------
+
+    def _print(self, *fragments: tuple[str, str]) -> None:
+        safe = [(style, sanitize(text)) for style, text in fragments]
+        print_formatted_text(FormattedText(safe), style=STYLE)
+
+    def _notice(self, text: str) -> None:
+        self._print(("class:notice", f"* {text}"))
+
+    def _error(self, text: str) -> None:
+        self._print(("class:error", f"! {text}"))
+
+    def show_message(self, nick: str, text: str, *, ts: float = 0.0, history: bool = False) -> None:
+        nick_style = nick_colour(nick)
+        if history:
+            stamp = time.strftime("%H:%M", time.localtime(ts)) if ts else "--:--"
+            self._print(
+                ("class:history", f"[history {stamp}] "),
+                (f"{nick_style} italic", f"<{nick}>"),
+                ("class:history", f" {text}"),
+            )
+        else:
+            self._print((f"{nick_style} bold", f"<{nick}>"), ("", f" {text}"))
+
+    # --- events ------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Message):
+            self.show_message(event.nick, event.text, ts=event.ts, history=event.history)
+        elif isinstance(event, Notice):
+            self._notice(event.text)
+        elif isinstance(event, Error):
+            if event.message_text is not None:
+                self._error(f"{event.text}: {event.message_text!r} not delivered")
+            else:
+                self._error(event.text)
+            if self.conn.session.fatal is event:
+                self.fatal = event.text
+        elif isinstance(event, LinkChanged):
+            self._on_link(event)
+        elif isinstance(event, Welcome):
+            where = self.conn.address
+            if not self._was_connected:
+                self._notice(f"connected to {where} as {event.nick}; /help lists the commands")
+            else:
+                self._notice(f"reconnected to {where} as {event.nick}")
+            self._was_connected = True
+            self._told_link_lost = False
+            self._history_requested = 0  # answers to requests on a lost link never come
+        elif isinstance(event, Floor):
+            self._on_floor(event.holder)
+        elif isinstance(event, Busy):
+            self._error(f"floor busy: {event.holder or 'someone'} is talking")
+        elif isinstance(event, Stations):
+            if self._who_requested:
+                self._who_requested = False
+                names = ", ".join(event.nicks)
+                talking = f"{event.holder} is talking" if event.holder else "the floor is free"
+                self._notice(f"{len(event.nicks)} on the channel: {names}; {talking}")
+        elif isinstance(event, StationJoined):
+            self._notice(f"{event.nick} joined")
+        elif isinstance(event, StationLeft):
+            self._notice(f"{event.nick} left")
+        elif isinstance(event, StationRenamed):
+            self._notice(f"{event.old} is now {event.new}")
+        elif isinstance(event, NickChanged):
+            self._notice(f"you are now {event.nick}")
+        elif isinstance(event, Synced) and self._history_requested:
+            self._history_requested -= 1
+            self._notice("end of history")
+
+    def _on_link(self, event: LinkChanged) -> None:
+        self.link_reason = event.reason
+        self.retry_at = (
+            time.monotonic() + event.retry_in
+            if event.state is LinkState.DISCONNECTED and event.retry_in is not None
+            else None
+        )
+        if event.state is LinkState.DISCONNECTED and self._was_connected:
+            self._holder = None  # the hub frees the floor of a station that leaves
+            if not self._told_link_lost:
+                self._notice(f"link lost ({event.reason or 'disconnected'}); reconnecting")
+                self._told_link_lost = True
+        elif event.state is LinkState.CLOSED and event.reason and event.reason != "closed":
+            self.fatal = self.fatal or event.reason
+
+    def _on_floor(self, holder: str | None) -> None:
+        previous, self._holder = self._holder, holder
+        if holder == previous:
+            return
+        if holder is None:
+            self._notice(f"{previous} is over; the floor is free")
+        elif holder == self.conn.nick:
+            self._notice("you have the floor")
+        else:
+            self._notice(f"{holder} is talking")
+
+    # --- the status line ---------------------------------------------------------------
+
+    def status(self) -> FormattedText:
+        conn = self.conn
+        state = conn.state
+        parts: list[tuple[str, str]] = []
+        if state is LinkState.CONNECTED:
+            parts.append(("class:status.ok", f" ● {conn.nick}@{conn.address} "))
+            nicks = conn.stations
+            shown = ", ".join(nicks[:MAX_NICKS_SHOWN])
+            more = f" +{len(nicks) - MAX_NICKS_SHOWN}" if len(nicks) > MAX_NICKS_SHOWN else ""
+            parts.append(("class:status", f" {len(nicks)} on: {shown}{more} "))
+            holder = conn.holder
+            if holder is None:
+                parts.append(("class:status", "| floor free "))
+            elif holder == conn.nick:
+                parts.append(("class:status.ok", "| you are talking "))
+            else:
+                parts.append(("class:status.bad", f"| {holder} is talking "))
+        elif state is LinkState.CLOSED:
+            parts.append(("class:status.bad", f" ✕ closed {self.fatal or ''} "))
+        else:
+            if state is LinkState.CONNECTING:
+                text = f" ○ connecting to {conn.address} "
+            elif self.retry_at is not None:
+                wait = max(0.0, self.retry_at - time.monotonic())
+                text = f" ○ reconnecting to {conn.address} in {wait:.0f}s "
+            else:
+                text = f" ○ disconnected from {conn.address} "
+            if self.link_reason:
+                text += f"({self.link_reason}) "
+            parts.append(("class:status.bad", text))
+        waiting = conn.outbox
+        if waiting:
+            queued = sum(1 for entry in waiting if entry.queued)
+            detail = f", {queued} waiting for the floor" if queued else ""
+            parts.append(("class:status.bad", f"| {len(waiting)} unsent{detail} "))
+        return FormattedText([(style, sanitize(text)) for style, text in parts])
+
+    # --- input -------------------------------------------------------------------------
+
+    async def handle_input(self, line: str) -> bool:
+        """Act on one typed line; False means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("//"):
+            await self._say(line[1:])
+            return True
+        if not line.startswith("/"):
+            await self._say(line)
+            return True
+        command, _, argument = line.partition(" ")
+        argument = argument.strip()
+        conn = self.conn
+        if command == "/quit":
+            return False
+        if command == "/help":
+            for help_text in COMMANDS.values():
+                self._notice(help_text)
+            self._notice("//text sends a line starting with /")
+        elif command == "/nick":
+            if not argument:
+                self._notice(f"you are {conn.nick or 'not named yet'}")
+                return True
+            try:
+                sent = await conn.set_nick(argument)
+            except ValueError as exc:
+                self._error(str(exc))
+                return True
+            if not sent:
+                self._notice(f"not connected; {argument} will be asked for on reconnect")
+        elif command == "/who":
+            self._who_requested = await conn.who()
+            if not self._who_requested:
+                self._error("not connected")
+        elif command in ("/talk", "/over"):
+            sent = await (conn.talk() if command == "/talk" else conn.over())
+            if not sent:
+                self._error("not connected")
+        elif command == "/history":
+            try:
+                count = int(argument) if argument else 10
+            except ValueError:
+                self._error("usage: /history [N]")
+                return True
+            if await conn.request_history(count):
+                self._history_requested += 1
+            else:
+                self._error("not connected")
+        else:
+            self._error(f"unknown command {command}; /help lists them")
+        return True
+
+    async def _say(self, text: str) -> None:
+        message_id = await self.conn.send(text)
+        if message_id is not None:
+            self.show_message(self.conn.nick or "me", sanitize(text).strip())
+
+
+async def run_terminal(
+    host: str,
+    port: int,
+    *,
+    nick: str | None = None,
+    initial_history: int = 10,
+    connect_timeout: float = 10.0,
+) -> int:
+    """Run the interactive client until /quit, Ctrl-D or Ctrl-C; returns the exit code."""
+    conn = ChannelConnection(
+        host, port, nick=nick, initial_history=initial_history, connect_timeout=connect_timeout
+    )
+    ui = TerminalClient(conn)
+    prompt: PromptSession[str] = PromptSession(
+        completer=CommandCompleter(),
+        complete_while_typing=True,
+        history=InMemoryHistory(),
+        bottom_toolbar=ui.status,
+        refresh_interval=STATUS_REFRESH,
+        style=STYLE,
+        erase_when_done=True,  # our own line is printed as ``<nick> text`` instead
+    )
+
+    def on_event(event: Event) -> None:
+        ui.on_event(event)
+        if ui.fatal is not None and prompt.app.is_running:
+            prompt.app.exit(result="/quit")
+        prompt.app.invalidate()
+
+    conn.on_event = on_event
+    with patch_stdout():
+        conn.start()
+        try:
+            while ui.fatal is None:
+                try:
+                    line = await prompt.prompt_async("> ")
+                except (EOFError, KeyboardInterrupt):
+                    break
+                if not await ui.handle_input(line):
+                    break
+            if conn.outbox and ui.fatal is None:
+                try:
+                    await conn.wait_delivered(QUIT_GRACE)
+                except Exception as exc:  # leaving anyway; say what was lost
+                    print_formatted_text(f"! {exc}")
+        finally:
+            await conn.close()
+    if ui.fatal is not None:
+        raise HubRefused(f"{conn.address}: {ui.fatal}")
+    return 0
