@@ -41,6 +41,7 @@
 #include "hd44780.h"
 #include "sim_avr.h"
 #include "sim_elf.h"
+#include "sim_regbit.h"
 #include "sim_time.h"
 #include "walkie_sim.h"
 
@@ -362,6 +363,8 @@ int main(int argc, char **argv)
 				avr_cycle_timer_register_usec(avr, ms * 1000, auto_release, NULL);
 			} else if (!strcmp(cmd, "reset")) {
 				avr_reset(avr);
+				/* simavr leaves MCUSR alone; a reset button sets EXTRF. */
+				avr_regbit_set(avr, avr->reset_flags.extrf);
 				tune_mcu();
 				set_button(button_down);
 			} else if (!strcmp(cmd, "lcd")) {

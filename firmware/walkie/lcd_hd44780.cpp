@@ -67,8 +67,10 @@ void Hd44780::begin(uint8_t cols, uint8_t rows) {
     delayMicroseconds(60);
     command(CMD_DISPLAY_ON);
     delayMicroseconds(60);
-    row_ = 0;
-    col_ = 0;
+    // Clear homes the address counter on a real chip, not in every model
+    // (simavr's keeps it): the first write sets the address explicitly.
+    row_ = UNKNOWN;
+    col_ = UNKNOWN;
 }
 
 void Hd44780::setCursor(uint8_t row, uint8_t col) {
