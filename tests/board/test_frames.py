@@ -43,7 +43,9 @@ def test_every_frame_round_trips_and_fits_the_avr_ring(frame: Frame) -> None:
 
 
 @given(st.lists(frames(), max_size=20), st.data())
-def test_any_chunking_of_a_stream_gives_the_same_frames(sent: list[Frame], data: st.DataObject) -> None:
+def test_any_chunking_of_a_stream_gives_the_same_frames(
+    sent: list[Frame], data: st.DataObject
+) -> None:
     stream = b"".join(encode_frame(frame) for frame in sent)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=10)))
     decoder = FrameDecoder()

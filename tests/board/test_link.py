@@ -32,7 +32,9 @@ def sent(output: Output) -> list[Frame]:
 
 def rows_in(output: Output) -> list[tuple[int, RowPiece]]:
     return [
-        (frame.seq, messages.parse_row(frame)) for frame in sent(output) if frame.type is MessageType.ROW
+        (frame.seq, messages.parse_row(frame))
+        for frame in sent(output)
+        if frame.type is MessageType.ROW
     ]
 
 
@@ -69,7 +71,10 @@ def test_info_brings_the_link_up_and_pushes_every_row() -> None:
     assert output.events == [LinkUp(INFO_16X2)]
     assert link.is_up
     pushed = rows_in(output)
-    assert [(seq, piece.row, piece.data) for seq, piece in pushed] == [(0, 0, b"bob: hi"), (1, 1, b"")]
+    assert [(seq, piece.row, piece.data) for seq, piece in pushed] == [
+        (0, 0, b"bob: hi"),
+        (1, 1, b""),
+    ]
     assert pushed[0][1].marquee
 
 
@@ -136,7 +141,10 @@ def test_a_long_row_goes_in_two_pieces_in_order() -> None:
     link.show([RowContent(text)], 0.0)
     link.connection_made(0.0)
     pieces = [piece for _, piece in rows_in(link.receive(board(messages.info(INFO_16X2)), 0.0))]
-    assert [(p.row, p.total, p.offset, len(p.data)) for p in pieces] == [(0, 80, 0, 52), (0, 80, 52, 28)]
+    assert [(p.row, p.total, p.offset, len(p.data)) for p in pieces] == [
+        (0, 80, 0, 52),
+        (0, 80, 52, 28),
+    ]
 
 
 def test_rows_longer_than_80_bytes_are_cut() -> None:

@@ -133,7 +133,9 @@ def test_stream_vectors_count_frames(vector: Vector) -> None:
     assert len(FrameDecoder().feed(data)) == count
     # Fed one byte at a time the result is the same.
     decoder = FrameDecoder()
-    frames = [frame for index in range(len(data)) for frame in decoder.feed(data[index : index + 1])]
+    frames = [
+        frame for index in range(len(data)) for frame in decoder.feed(data[index : index + 1])
+    ]
     assert len(frames) == count
 
 
