@@ -1,0 +1,176 @@
+"""`walkie client` in pipe mode, as real subprocesses against a real `walkie server`."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import Hub, PipeClient, Probe, RunClient
+
+StartClient = Callable[..., "PipeClient"]
+
+
+def chat(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("<")]
+
+
+def test_lines_from_stdin_reach_another_client_and_the_sender_exits_0(
+    hub: Hub, probe: Probe, pipe_client: StartClient
+) -> None:
+    bob = pipe_client(hub.address, "--nick", "bob")
+    probe.wait_for("* bob joined…")
+    alice = pipe_client(hub.address, "--nick", "alice")
+    probe.wait_for("* alice joined…")
+    alice.send("hello bob", "caf\u00e9 \u2713")
+    assert alice.finish() == 0
+    bob.stdout.wait_for("<alice> caf\u00e9 \u2713")
+    bob.send("thanks")
+    assert bob.finish() == 0
+    assert chat(bob.stdout.rest()) == ["<alice> hello bob", "<alice> caf\u00e9 \u2713"]
+    probe.wait_for("<bob> thanks")
+    assert chat(alice.stdout.rest()) == []  # no echo of one's own lines
+
+
+def test_a_fresh_start_prints_no_history(hub: Hub, run_client: RunClient) -> None:
+    assert run_client(hub.address, stdin="one\ntwo\n").returncode == 0
+    result = run_client(hub.address, stdin="")
+    assert result.returncode == 0
+    assert result.stdout == ""
+
+
+def test_a_hub_killed_and_restarted_mid_chat_loses_and_duplicates_nothing(
+    hub: Hub, probe: Probe, pipe_client: StartClient
+) -> None:
+    bob = pipe_client(hub.address, "--nick", "bob")
+    probe.wait_for("* bob joined…")
+    alice = pipe_client(hub.address, "--nick", "alice")
+    probe.wait_for("* alice joined…")
+    expected = [f"<alice> line {n}" for n in range(1, 31)]
+
+    alice.send(*[f"line {n}" for n in range(1, 11)])
+    bob.stdout.wait_for("<alice> line 5")
+    hub.kill()  # lines 6..10 may be anywhere: unsent, unacked, stored but not relayed
+    alice.send(*[f"line {n}" for n in range(11, 21)])  # typed while the hub is down
+    hub.start()
+    alice.send(*[f"line {n}" for n in range(21, 31)])
+    assert alice.finish() == 0
+    bob.stdout.wait_for("<alice> line 30")
+    assert bob.finish() == 0
+    assert chat(bob.stdout.rest()) == expected
+
+
+def test_lines_typed_while_disconnected_are_delivered_once_after_reconnect(
+    hub: Hub, probe: Probe, pipe_client: StartClient
+) -> None:
+    alice = pipe_client(hub.address, "--nick", "alice")
+    probe.wait_for("* alice joined…")
+    hub.kill()
+    probe.close()
+    alice.send("while", "you", "were", "away")
+    hub.start()
+    assert alice.finish() == 0
+    watcher = socket.create_connection(("127.0.0.1", hub.port))
+    watcher.sendall(b"/history 50\n/quit\n")
+    replies = watcher.makefile("r", encoding="utf-8").read().splitlines()
+    watcher.close()
+    stored = [line.split("] ", 1)[1] for line in replies if line.startswith("[history")]
+    assert stored == ["<alice> while", "<alice> you", "<alice> were", "<alice> away"]
+
+
+def test_undelivered_lines_fail_after_the_delivery_timeout(
+    hub: Hub, probe: Probe, pipe_client: StartClient
+) -> None:
+    alice = pipe_client(hub.address, "--nick", "alice", "--delivery-timeout", "0.5")
+    probe.wait_for("* alice joined…")
+    hub.kill()
+    alice.send("into the void")
+    assert alice.finish() == 1
+    errors = alice.stderr.rest()
+    assert errors[-1].startswith("walkie client: 1 line was not delivered within 0.5 s")
+    assert "Traceback" not in "\n".join(errors)
+
+
+def test_a_line_too_long_is_refused_with_an_error_exit(hub: Hub, run_client: RunClient) -> None:
+    result = run_client(hub.address, stdin="fine\n" + "x" * 5000 + "\nalso fine\n")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "walkie client: 1 line was refused"
+
+
+def test_a_refused_port_is_one_line_and_exit_1(run_client: RunClient) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: refused
+        result = run_client(f"127.0.0.1:{port}", stdin="hi\n")
+    assert result.returncode == 1
+    assert (
+        result.stderr == f"walkie client: cannot connect to 127.0.0.1:{port}: connection refused\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        (
+            "127.0.0.1:99999",
+            "walkie client: bad port 99999 in '127.0.0.1:99999': must be 1-65535\n",
+        ),
+        ("127.0.0.1:http", "walkie client: bad port 'http' in '127.0.0.1:http'\n"),
+        ("[::1", "walkie client: bad address '[::1': use [IPv6]:PORT\n"),
+    ],
+)
+def test_a_bad_address_is_one_line_and_exit_1(
+    run_client: RunClient, address: str, message: str
+) -> None:
+    result = run_client(address)
+    assert (result.returncode, result.stderr) == (1, message)
+
+
+def test_an_unresolvable_host_is_one_line_and_exit_1(run_client: RunClient) -> None:
+    result = run_client("no-such-hub.invalid", "--connect-timeout", "3", stdin="hi\n")
+    assert result.returncode == 1
+    assert result.stderr.startswith("walkie client: cannot connect to no-such-hub.invalid:32000: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_bad_nick_is_one_line_and_exit_1(run_client: RunClient) -> None:
+    result = run_client("127.0.0.1", "--nick", "9lives")
+    assert result.returncode == 1
+    assert result.stderr.startswith("walkie client: invalid nick '9lives'")
+
+
+@pytest.fixture
+def future_hub() -> Iterator[int]:
+    """A hub of a later protocol version: refuses every hello with a version error."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port: int = server.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(4096)
+                conn.sendall(
+                    b'{"t":"error","code":"version","text":"this hub speaks protocol 2"}\n'
+                )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield port
+    server.close()
+
+
+def test_a_version_mismatch_is_one_line_and_exit_1(future_hub: int, run_client: RunClient) -> None:
+    result = run_client(f"127.0.0.1:{future_hub}", stdin="hi\n")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"! this hub speaks protocol 2\n"
+        f"walkie client: 127.0.0.1:{future_hub}: this hub speaks protocol 2\n"
+    )
