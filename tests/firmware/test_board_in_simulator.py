@@ -70,6 +70,26 @@ def test_a_row_longer_than_one_frame_arrives_in_pieces(board: BoardSimulator, pi
     board.wait_for_lcd(lambda rows: rows[1] == text[:16].decode(), timeout=LCD_WAIT)
 
 
+def test_no_serial_byte_is_lost_while_the_lcd_redraws(board: BoardSimulator, pi: PiSide) -> None:
+    pi.handshake()
+    # Largest ROW frames (62 bytes on the wire), two in flight as the Pi
+    # does: 124 bytes arrive back to back while every LCD cell changes.
+    count, window = 40, 2
+    texts = [bytes(0x41 + (seq + k) % 26 for k in range(52)) for seq in range(count)]
+    frames = [
+        Frame(MessageType.ROW, seq, bytes([seq % 2, 0, 52, 0]) + text)
+        for seq, text in enumerate(texts)
+    ]
+    for frame in frames[:window]:
+        pi.send(frame)
+    for seq in range(count):
+        pi.expect(lambda f, seq=seq: f.type == MessageType.ACK and f.seq == seq)
+        if seq + window < count:
+            pi.send(frames[seq + window])
+    last = (texts[-2][:16].decode(), texts[-1][:16].decode())
+    board.wait_for_lcd(lambda rows: rows == last, timeout=LCD_WAIT)
+
+
 def test_press_and_release_reach_the_host_as_button_frames(
     board: BoardSimulator, pi: PiSide
 ) -> None:

@@ -90,6 +90,8 @@ class BoardSimulator:
       board sends before the host opens the pty are lost, so open the port
       first and then resume to see the board's reset announcement.
     * ``link``: also make a symlink to the pty at this path.
+    * ``lcd_size``: (columns, rows) of the virtual LCD; must match the size
+      the firmware was built for (firmware/walkie/config.h, 16x2 by default).
     * ``on_lcd``: called (from a reader thread) with the rows at every change.
 
     A context manager; `stop` is idempotent. Every failure is a WalkieError.
@@ -103,6 +105,7 @@ class BoardSimulator:
         realtime: bool = True,
         paused: bool = False,
         link: Path | None = None,
+        lcd_size: tuple[int, int] = (16, 2),
         on_lcd: LcdCallback | None = None,
     ) -> None:
         self.simulator = simulator or default_simulator_path()
@@ -110,6 +113,7 @@ class BoardSimulator:
         self.realtime = realtime
         self.paused = paused
         self.link = link
+        self.lcd_size = lcd_size
         self._on_lcd = on_lcd
         self._process: subprocess.Popen[str] | None = None
         self._port: str | None = None
@@ -138,6 +142,7 @@ class BoardSimulator:
             argv.append("--paused")
         if self.link is not None:
             argv += ["--link", str(self.link)]
+        argv += ["--size", f"{self.lcd_size[0]}x{self.lcd_size[1]}"]
         argv.append(str(self.firmware))
         try:
             self._process = subprocess.Popen(
