@@ -1,0 +1,100 @@
+"""`walkie pi`: the Pi station daemon (or, with --simulate, the same daemon
+against the board simulator and mock GPIO)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from walkie.argtypes import port_number
+from walkie.station.config import DEFAULT_CONFIG_PATH
+
+HELP = "run the Raspberry Pi station: channel, Arduino LCD and PTT button, GPIO button and LED"
+
+EPILOG = """\
+with --simulate, the keys are: a = press/release the Arduino's PTT button,
+p = press/release the Pi's GPIO button, q = quit. When stdin is not a
+terminal, send the same letters as lines (or "press arduino", "release pi").
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"TOML config file (default {DEFAULT_CONFIG_PATH}, if it exists)",
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="run against the board simulator (the real firmware) and mock GPIO",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=None,
+        help="TCP port of the hub this station serves (server role)",
+    )
+    parser.add_argument(
+        "--role",
+        choices=("server", "client"),
+        default=None,
+        help="host the channel here, or join a hub elsewhere",
+    )
+    parser.add_argument(
+        "--hub", metavar="HOST[:PORT]", default=None, help="join this hub (implies --role client)"
+    )
+    parser.add_argument("--nick", default=None, help="this station's nick")
+    parser.add_argument(
+        "--serial",
+        metavar="PORT",
+        default=None,
+        help="the Arduino's serial port (default: auto-detect)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from walkie.errors import ConfigError
+    from walkie.logs import use_journal_levels
+    from walkie.station.config import load_config, with_overrides
+
+    use_journal_levels()
+    config = with_overrides(
+        load_config(args.config),
+        role=args.role,
+        nick=args.nick,
+        port=args.port,
+        hub=args.hub,
+        serial=args.serial,
+    )
+    if args.role == "client" and not config.client.hub:
+        raise ConfigError("--role client needs --hub HOST[:PORT] or client.hub in the config")
+    asyncio.run(_main(config, simulate=args.simulate))
+    return 0
+
+
+async def _main(config: object, *, simulate: bool) -> None:
+    from walkie.station.config import StationConfig
+    from walkie.station.daemon import Station
+
+    assert isinstance(config, StationConfig)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    def announce(port: int) -> None:
+        print(f"walkie hub listening on {config.server.host}:{port}", file=sys.stderr, flush=True)
+
+    if simulate:
+        from walkie.station.simulate import run_simulated
+
+        await run_simulated(config, stop, on_hub_ready=announce)
+    else:
+        await Station(config, on_hub_ready=announce).run(stop)

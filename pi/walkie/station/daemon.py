@@ -1,0 +1,310 @@
+"""The Pi station daemon: wires the channel, the board, the buttons and the
+LEDs together on one asyncio loop.
+
+* Channel: in the server role it runs a :class:`~walkie.channel.server.Hub`
+  in-process and joins it over loopback like any station; in the client role
+  it joins a hub elsewhere. Either way through
+  :class:`~walkie.client.connection.ChannelConnection`, which reconnects and
+  loses nothing.
+* Board: :class:`~walkie.board.port.BoardLink` (its own thread) shows the
+  screen that :class:`~walkie.station.view.StationView` lays out and reports
+  the Arduino's PTT button.
+* Buttons: the Arduino's and the GPIO one feed one
+  :class:`~walkie.station.ptt.PushToTalk`; a hold asks for the floor and sends
+  the selected quick message once the hub grants it.
+* LEDs and systemd: the link LED follows the channel link; READY=1 once
+  serving, WATCHDOG=1 from this loop, STATUS= on every change.
+
+Events from other threads (board driver, gpiozero) hop onto the loop with
+``call_soon_threadsafe``; all state is touched from the loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from walkie.board.link import BoardReset, ButtonChanged, LinkDown, LinkUp, ProtocolMismatch
+from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
+from walkie.channel.history import History
+from walkie.channel.server import Hub, HubConfig
+from walkie.client.connection import ChannelConnection
+from walkie.client.session import Busy, Event, Floor, LinkChanged, LinkState
+from walkie.lcd.screen import LcdSize, Screen
+from walkie.paths import default_history_db
+from walkie.station.config import StationConfig
+from walkie.station.gpio import GpioParts, LedMode
+from walkie.station.ptt import Action, KeyDown, KeyUp, PushToTalk, Selected
+from walkie.station.sdnotify import SystemdNotifier
+from walkie.station.view import StationView
+
+log = logging.getLogger("walkie.station")
+
+ARDUINO_BUTTON = "arduino"
+GPIO_BUTTON = "gpio"
+INITIAL_HISTORY = 3
+"""Messages fetched on the first join, so the LCD starts with the newest ones."""
+
+_LED_FOR_LINK = {
+    LinkState.CONNECTED: LedMode.ON,
+    LinkState.CONNECTING: LedMode.BLINK,
+    LinkState.DISCONNECTED: LedMode.BLINK,
+    LinkState.CLOSED: LedMode.OFF,
+}
+
+
+def _hub_address(config: StationConfig, hub_port: int | None) -> tuple[str, int]:
+    if config.role == "server":
+        assert hub_port is not None
+        host = config.server.host
+        local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+        return local.get(host, host), hub_port
+    from walkie.client.command import parse_address
+
+    return parse_address(config.client.hub)
+
+
+class Station:
+    """One running Pi station. Build it, then ``await station.run(stop_event)``."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        *,
+        pin_factory: Any = None,
+        notifier: SystemdNotifier | None = None,
+        on_screen: Callable[[Screen], None] | None = None,
+        on_hub_ready: Callable[[int], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.notifier = notifier or SystemdNotifier()
+        self.on_screen = on_screen
+        self.on_hub_ready = on_hub_ready
+        self.ptt = PushToTalk(config.ptt.quick_messages, config.ptt.hold_time)
+        self.view = StationView(nick=config.nick, quick_message=self.ptt.selected)
+        self.gpio = GpioParts(config.gpio, pin_factory=pin_factory)
+        self.lcd_size = LcdSize()
+        self.hub: Hub | None = None
+        self.connection: ChannelConnection | None = None
+        self.board: BoardLink | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._hold_timer: asyncio.TimerHandle | None = None
+        self._pending_quick: str | None = None
+        self._floor_requested = False
+        self._screen: Screen | None = None
+        self._board_state = "no board yet"
+        self._status = ""
+        self._requests: set[asyncio.Task[bool]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = loop = asyncio.get_running_loop()
+        history: History | None = None
+        watchdog: asyncio.Task[None] | None = None
+        try:
+            hub_port = None
+            if self.config.role == "server":
+                history = History(self.config.server.history_db or default_history_db())
+                self.hub = Hub(_hub_config(self.config), history)
+                await self.hub.start()
+                hub_port = self.hub.port
+                if self.on_hub_ready is not None:
+                    self.on_hub_ready(hub_port)
+            host, port = _hub_address(self.config, hub_port)
+            self.connection = ChannelConnection(
+                host,
+                port,
+                nick=self.config.nick,
+                on_event=self._on_channel_event,
+                initial_history=INITIAL_HISTORY,
+            )
+            self.connection.start()
+            serial_port = None if self.config.serial.port == "auto" else self.config.serial.port
+
+            def board_event(event: BoardEvent) -> None:  # on the board driver's thread
+                loop.call_soon_threadsafe(self._on_board_event, event)
+
+            def gpio_button(pressed: bool) -> None:  # on gpiozero's thread
+                loop.call_soon_threadsafe(self._on_button, GPIO_BUTTON, pressed)
+
+            self.board = BoardLink(
+                serial_port, baudrate=self.config.serial.baud, on_event=board_event
+            )
+            self.board.start()
+            self.gpio.on_button = gpio_button
+            self._refresh()
+            where = f"hub on port {hub_port}" if hub_port is not None else f"joining {host}:{port}"
+            self.notifier.ready(f"serving: {where}")
+            log.info("station %s started (%s)", self.config.nick, where)
+            interval = self.notifier.watchdog_interval()
+            if interval is not None:
+                watchdog = asyncio.create_task(self._watchdog(interval))
+            await stop.wait()
+        finally:
+            self.notifier.stopping()
+            if watchdog is not None:
+                watchdog.cancel()
+            await self._shut_down()
+            if history is not None:
+                history.close()
+
+    async def _shut_down(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+        if self.connection is not None:
+            if self.view.transmitting:
+                with contextlib.suppress(Exception):
+                    await self.connection.over()
+            await self.connection.close()
+        if self.board is not None:
+            self.board.close()
+        if self.hub is not None:
+            self.hub.close()
+        self.gpio.close()
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    # -- channel ------------------------------------------------------------------
+
+    def _on_channel_event(self, event: Event) -> None:
+        self.view.apply(event)
+        match event:
+            case LinkChanged(state=state, reason=reason):
+                self.gpio.show_link(_LED_FOR_LINK[state])
+                log.log(
+                    logging.INFO if state is LinkState.CONNECTED else logging.WARNING,
+                    "channel %s%s",
+                    state.value,
+                    f": {reason}" if reason else "",
+                )
+            case Floor(holder=holder) if holder == self.view.nick and self._pending_quick:
+                self._send_quick_message()
+            case Floor(holder=None):
+                self._floor_requested = False
+            case Busy(holder=holder):
+                log.info("floor busy: %s is talking", holder)
+                self._pending_quick = None
+                self._floor_requested = False
+        self._refresh()
+
+    def _send_quick_message(self) -> None:
+        message, self._pending_quick = self._pending_quick, None
+        if message and self.connection is not None:
+            self.connection.send_nowait(message)
+
+    # -- board ----------------------------------------------------------------------
+
+    def _on_board_event(self, event: object) -> None:
+        match event:
+            case LinkUp(info=info):
+                self._board_state = f"board up ({info.cols}x{info.rows})"
+                log.info(
+                    "board link up: firmware %s, LCD %dx%d",
+                    info.firmware_version,
+                    info.cols,
+                    info.rows,
+                )
+                with contextlib.suppress(ValueError):
+                    self.lcd_size = LcdSize(info.cols, info.rows)
+                self._screen = None
+            case LinkDown(reason=reason):
+                self._board_state = "board link lost"
+                log.warning("board link down: %s", reason)
+                self._apply_ptt(self.ptt.forget(ARDUINO_BUTTON, time.monotonic()))
+            case BoardReset():
+                log.warning("board announced a reset")
+            case ButtonChanged(pressed=pressed):
+                self._on_button(ARDUINO_BUTTON, pressed)
+            case PortOpened(path=path):
+                log.info("serial port %s open", path)
+            case PortUnavailable(reason=reason):
+                self._board_state = "no board"
+                log.warning("board not available, retrying: %s", reason)
+            case ProtocolMismatch(info=info):
+                self._board_state = "board speaks another protocol"
+                log.error("board speaks protocol %d; update the firmware", info.proto)
+        self._refresh()
+
+    # -- push to talk -------------------------------------------------------------------
+
+    def _on_button(self, button: str, pressed: bool) -> None:
+        now = time.monotonic()
+        if pressed:
+            self.view.busy_holder = None
+            self._apply_ptt(self.ptt.press(button, now))
+        else:
+            self._apply_ptt(self.ptt.release(button, now))
+        self._refresh()
+
+    def _hold_elapsed(self) -> None:
+        self._hold_timer = None
+        self._apply_ptt(self.ptt.tick(time.monotonic()))
+        self._refresh()
+
+    def _apply_ptt(self, actions: list[Action]) -> None:
+        for action in actions:
+            match action:
+                case Selected(message=message):
+                    self.view.quick_message = message
+                case KeyUp(message=message):
+                    self._pending_quick = message
+                    self._floor_requested = True
+                    if self.connection is not None:
+                        self._spawn(self.connection.talk())
+                case KeyDown():
+                    self._pending_quick = None
+                    if self._floor_requested and self.connection is not None:
+                        self._spawn(self.connection.over())
+                    self._floor_requested = False
+        self._schedule_hold()
+
+    def _spawn(self, request: Coroutine[Any, Any, bool]) -> None:
+        assert self._loop is not None
+        task = self._loop.create_task(request)
+        self._requests.add(task)
+        task.add_done_callback(self._requests.discard)
+
+    def _schedule_hold(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+        deadline = self.ptt.next_deadline()
+        if deadline is not None and self._loop is not None:
+            delay = max(0.0, deadline - time.monotonic())
+            self._hold_timer = self._loop.call_later(delay, self._hold_elapsed)
+
+    # -- output ------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        self.gpio.show_talking(self.view.transmitting)
+        screen = self.view.screen(self.lcd_size)
+        if screen != self._screen:
+            self._screen = screen
+            if self.board is not None:
+                self.board.show(screen.board_rows())
+            if self.on_screen is not None:
+                self.on_screen(screen)
+        status = f"channel {self.view.link.value}, {self._board_state}"
+        if self.view.stations is not None:
+            status += f", {self.view.stations} stations"
+        if status != self._status:
+            self._status = status
+            self.notifier.status(status)
+
+
+def _hub_config(config: StationConfig) -> HubConfig:
+    server = config.server
+    return HubConfig(
+        host=server.host,
+        port=server.port,
+        max_line=server.max_line,
+        floor_timeout=server.floor_timeout,
+        max_rate=server.max_rate,
+        burst=server.burst,
+    )

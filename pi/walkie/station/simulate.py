@@ -1,0 +1,227 @@
+"""`walkie pi --simulate`: the real station daemon against the board simulator
+(the real firmware in simavr) and gpiozero's mock pins.
+
+On a terminal it draws the virtual LCD, the LEDs and the buttons, and takes
+keys: ``a`` presses or releases the Arduino's PTT button, ``p`` the Pi's GPIO
+button, ``q`` quits. Otherwise it prints a line whenever the LCD or an LED
+changes (``LCD |row 0|row 1|``, ``LED link=on talk=off``) and reads the same
+commands as lines from stdin (``a``, ``p``, ``press arduino``, ``release pi``,
+``quit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import termios
+import tty
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from walkie.sim.board import BoardSimulator
+from walkie.station.config import GpioConfig, StationConfig
+from walkie.station.daemon import Station
+from walkie.station.gpio import LedMode
+
+SIMULATED_PINS = GpioConfig(button=17, led=27, talk_led=22)
+LOG_LINES_SHOWN = 4
+
+
+class _Panel:
+    """What the simulation shows; draws itself on a terminal or prints changes."""
+
+    def __init__(self, interactive: bool, hub: str) -> None:
+        self.interactive = interactive
+        self.hub = hub
+        self.lcd: tuple[str, ...] = ()
+        self.link_led = LedMode.OFF
+        self.talk_led = LedMode.OFF
+        self.buttons = {"arduino": False, "pi": False}
+        self.log: deque[str] = deque(maxlen=LOG_LINES_SHOWN)
+
+    def show_lcd(self, rows: tuple[str, ...]) -> None:
+        if rows == self.lcd:
+            return
+        self.lcd = rows
+        if self.interactive:
+            self.draw()
+        else:
+            print("LCD |" + "|".join(rows) + "|", flush=True)
+
+    def show_leds(self, link: LedMode, talk: LedMode) -> None:
+        if (link, talk) == (self.link_led, self.talk_led):
+            return
+        self.link_led, self.talk_led = link, talk
+        if self.interactive:
+            self.draw()
+        else:
+            print(f"LED link={link.value} talk={talk.value}", flush=True)
+
+    def draw(self) -> None:
+        width = max((len(row) for row in self.lcd), default=16)
+        border = "+" + "-" * width + "+"
+        lines = [
+            f"walkie pi --simulate    hub {self.hub}   (join: walkie client {self.hub})",
+            "",
+            border,
+            *(f"|{row}|" for row in self.lcd),
+            border,
+            "",
+            f"LED link: {self.link_led.value:<9} LED talk: {self.talk_led.value}",
+            "Arduino button: "
+            + ("PRESSED " if self.buttons["arduino"] else "released")
+            + "   Pi button: "
+            + ("PRESSED" if self.buttons["pi"] else "released"),
+            "",
+            "keys: a = Arduino PTT press/release, p = Pi PTT press/release, q = quit",
+            "tap = next quick message; hold 0.6 s = key up and send it; release = over",
+            "",
+            *self.log,
+        ]
+        sys.stdout.write("\x1b[H\x1b[2J" + "\r\n".join(lines) + "\r\n")
+        sys.stdout.flush()
+
+
+class _PanelLogHandler(logging.Handler):
+    def __init__(self, panel: _Panel) -> None:
+        super().__init__()
+        self.panel = panel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.panel.log.append(f"{record.levelname.lower()}: {record.getMessage()}"[:100])
+
+
+async def run_simulated(
+    config: StationConfig, stop: asyncio.Event, *, on_hub_ready: Callable[[int], None]
+) -> None:
+    from gpiozero.pins.mock import MockFactory
+
+    loop = asyncio.get_running_loop()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    hub = (
+        f"{config.server.host}:{config.server.port}"
+        if config.role == "server"
+        else config.client.hub
+    )
+    panel = _Panel(interactive, hub)
+
+    def lcd_changed(rows: tuple[str, ...]) -> None:  # on the simulator's reader thread
+        loop.call_soon_threadsafe(panel.show_lcd, rows)
+
+    simulator = BoardSimulator(realtime=True, on_lcd=lcd_changed)
+    await asyncio.to_thread(simulator.start)
+    gpio = config.gpio if config.gpio.button is not None else SIMULATED_PINS
+    config = replace(
+        config,
+        gpio=replace(gpio, pin_factory=""),
+        serial=replace(config.serial, port=simulator.port),
+    )
+
+    def hub_ready(port: int) -> None:
+        panel.hub = f"{config.server.host}:{port}"
+        on_hub_ready(port)
+
+    station = Station(config, pin_factory=MockFactory(), on_hub_ready=hub_ready)
+    station.gpio.on_change = lambda: panel.show_leds(station.gpio.link_mode, station.gpio.talk_mode)
+
+    async def set_button(which: str, pressed: bool) -> None:
+        if which == "arduino":
+            await asyncio.to_thread(simulator.press if pressed else simulator.release)
+        else:
+            pin = station.gpio.button_pin
+            if pin is not None:
+                # The button pulls its pin to GND when pressed.
+                pin.drive_low() if pressed else pin.drive_high()
+        panel.buttons[which] = pressed
+        if panel.interactive:
+            panel.draw()
+
+    commands = _CommandReader(stop, set_button, panel)
+    saved_terminal = _enter_cbreak() if interactive else None
+    log_handler: logging.Handler | None = None
+    if interactive:
+        log_handler = _PanelLogHandler(panel)
+        root = logging.getLogger()
+        saved_handlers, root.handlers = root.handlers, [log_handler]
+    try:
+        loop.add_reader(sys.stdin.fileno(), commands.readable)
+        try:
+            await station.run(stop)
+        finally:
+            loop.remove_reader(sys.stdin.fileno())
+    finally:
+        if saved_terminal is not None:
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved_terminal)
+        if log_handler is not None:
+            logging.getLogger().handlers = saved_handlers
+        await asyncio.to_thread(simulator.stop)
+
+
+class _CommandReader:
+    """Keys (terminal) or command lines (pipe) that drive the simulated buttons."""
+
+    def __init__(
+        self,
+        stop: asyncio.Event,
+        set_button: Callable[[str, bool], Coroutine[Any, Any, None]],
+        panel: _Panel,
+    ) -> None:
+        self.stop = stop
+        self.set_button = set_button
+        self.panel = panel
+        self._pending = b""
+
+    def readable(self) -> None:
+        try:
+            data = os.read(sys.stdin.fileno(), 1024)
+        except OSError:
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+            return
+        if self.panel.interactive:
+            for key in data.decode(errors="replace"):
+                self._command(key)
+            return
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            self._command(line.decode(errors="replace").strip())
+
+    def _command(self, command: str) -> None:
+        words = command.lower().split()
+        if not words:
+            return
+        if words[0] in ("q", "quit"):
+            self.stop.set()
+            return
+        which = {"a": "arduino", "arduino": "arduino", "p": "pi", "pi": "pi", "gpio": "pi"}
+        if len(words) == 1 and words[0] in which:
+            button = which[words[0]]
+            pressed = not self.panel.buttons[button]
+        elif len(words) == 2 and words[0] in ("press", "release") and words[1] in which:
+            button = which[words[1]]
+            pressed = words[0] == "press"
+        else:
+            if not self.panel.interactive:
+                print(f"? unknown command {command!r}", file=sys.stderr, flush=True)
+            return
+        task = asyncio.get_running_loop().create_task(self.set_button(button, pressed))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _enter_cbreak() -> list[Any] | None:
+    with contextlib.suppress(termios.error):
+        saved: list[Any] = termios.tcgetattr(sys.stdin.fileno())
+        tty.setcbreak(sys.stdin.fileno())
+        return saved
+    return None

@@ -1,0 +1,98 @@
+"""What the Pi station knows and shows, as a pure model: the channel link,
+the stations, the floor, the newest messages and the selected quick message.
+
+Channel events go in (:meth:`StationView.apply`); the LCD screen and the
+status row come out (:meth:`StationView.screen`). No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from walkie.client.session import (
+    Acked,
+    Busy,
+    Event,
+    Floor,
+    LinkChanged,
+    LinkState,
+    Message,
+    NickChanged,
+    StationJoined,
+    StationLeft,
+    Stations,
+    Welcome,
+)
+from walkie.lcd import screen as lcd
+
+MESSAGES_KEPT = 3
+"""Enough for the three message rows of a 20x4 LCD."""
+
+_LINK_TEXT = {
+    LinkState.CONNECTING: "connecting",
+    LinkState.DISCONNECTED: "reconnecting",
+    LinkState.CLOSED: "offline",
+}
+
+
+@dataclass
+class StationView:
+    nick: str
+    quick_message: str
+    link: LinkState = LinkState.CONNECTING
+    stations: int | None = None
+    holder: str | None = None
+    busy_holder: str | None = None
+    """Who held the floor when our last press was refused (shown as BUSY)."""
+    messages: deque[lcd.Message] = field(default_factory=lambda: deque(maxlen=MESSAGES_KEPT))
+
+    @property
+    def connected(self) -> bool:
+        return self.link is LinkState.CONNECTED
+
+    @property
+    def transmitting(self) -> bool:
+        return self.connected and self.holder is not None and self.holder == self.nick
+
+    def apply(self, event: Event) -> None:
+        match event:
+            case LinkChanged(state=state):
+                self.link = state
+                if state is not LinkState.CONNECTED:
+                    self.holder = None
+                    self.stations = None
+            case Welcome(nick=nick) | NickChanged(nick=nick):
+                self.nick = nick
+            case Stations(nicks=nicks, holder=holder):
+                self.stations = len(nicks)
+                self.holder = holder
+            case StationJoined():
+                self.stations = (self.stations or 0) + 1
+            case StationLeft():
+                self.stations = max(0, (self.stations or 0) - 1)
+            case Floor(holder=holder):
+                self.holder = holder
+                if holder is None or holder == self.nick:
+                    self.busy_holder = None
+            case Busy(holder=holder):
+                self.busy_holder = holder or "?"
+            case Message(nick=nick, text=text):
+                self.messages.append(lcd.Message(nick, text))
+            case Acked(text=text):
+                self.messages.append(lcd.Message(self.nick, text))
+
+    def status(self) -> lcd.Status:
+        talking = self.holder if self.holder and self.holder != self.nick else None
+        return lcd.Status(
+            connected=self.connected,
+            link_text=_LINK_TEXT.get(self.link, "connecting"),
+            stations=self.stations,
+            talking=talking,
+            busy_holder=self.busy_holder,
+            transmitting=self.transmitting,
+            quick_message=self.quick_message,
+        )
+
+    def screen(self, size: lcd.LcdSize) -> lcd.Screen:
+        return lcd.layout(size, list(self.messages), self.status())
