@@ -9,6 +9,7 @@ from walkie.board.frames import (
     MAX_ENCODED_BODY,
     MAX_FRAME_ON_WIRE,
     MAX_PAYLOAD,
+    MAX_ROW_PIECE,
     PAYLOAD_LENGTHS,
     Frame,
     FrameDecoder,
@@ -16,6 +17,7 @@ from walkie.board.frames import (
     RejectReason,
     cobs_decode,
     cobs_encode,
+    decode_body,
     encode_frame,
 )
 
@@ -23,6 +25,14 @@ from walkie.board.frames import (
 @st.composite
 def frames(draw: st.DrawFn) -> Frame:
     message_type = draw(st.sampled_from(list(MessageType)))
+    if message_type is MessageType.ROW:
+        offset = draw(st.integers(0, 80))
+        data = draw(st.binary(max_size=MAX_ROW_PIECE))
+        total = offset + len(data)
+        if len(data) == MAX_ROW_PIECE:
+            total = draw(st.integers(total, 255))
+        header = bytes((draw(st.integers(0, 3)), draw(st.integers(0, 1)), total, offset))
+        return Frame(message_type, draw(st.integers(0, 255)), header + data)
     low, high = PAYLOAD_LENGTHS[message_type]
     payload = draw(st.binary(min_size=low, max_size=high))
     return Frame(message_type, draw(st.integers(0, 255)), payload)
@@ -112,3 +122,9 @@ def test_a_frame_cannot_be_built_with_a_wrong_payload_length() -> None:
                 except ValueError:
                     continue
                 raise AssertionError(f"{message_type.name} accepted {length} bytes")
+
+
+def test_a_body_extended_by_a_zero_byte_is_rejected_although_its_crc_passes() -> None:
+    frame = Frame(MessageType.ROW, 0, bytes((0, 0, 2, 0)) + b"hi")
+    body = cobs_decode(encode_frame(frame)[:-1]) + b"\x00"
+    assert decode_body(cobs_encode(body)) is RejectReason.BAD_LENGTH

@@ -165,7 +165,21 @@ def decode_body(encoded: bytes) -> Frame | RejectReason:
     low, high = PAYLOAD_LENGTHS[message_type]
     if not low <= len(payload) <= high:
         return RejectReason.BAD_LENGTH
+    if message_type is MessageType.ROW and not row_piece_length_ok(payload):
+        return RejectReason.BAD_LENGTH
     return Frame(message_type, body[1], payload)
+
+
+def row_piece_length_ok(payload: bytes) -> bool:
+    """A ROW carries exactly min(total - offset, 52) data bytes.
+
+    Why: with this CRC (no final xor), appending one 0x00 to any body keeps the
+    CRC valid (the old CRC's first byte becomes data). Fixed-length types catch
+    that by length; ROW catches it with this rule.
+    """
+    total, offset = payload[2], payload[3]
+    data_length = len(payload) - ROW_HEADER_SIZE
+    return offset <= total and data_length == min(total - offset, MAX_ROW_PIECE)
 
 
 @dataclass
