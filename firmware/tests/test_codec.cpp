@@ -135,6 +135,8 @@ TEST(every_payload_length_round_trips) {
     for (uint8_t len = walkie::ROW_HEADER_LEN; len <= walkie::MAX_PAYLOAD; len++) {
         uint8_t payload[walkie::MAX_PAYLOAD];
         for (uint8_t i = 0; i < len; i++) payload[i] = (uint8_t)(i * 37);  // zeros included
+        payload[2] = len - walkie::ROW_HEADER_LEN;  // total
+        payload[3] = 0;                             // offset
         uint8_t wire[walkie::MAX_WIRE];
         uint8_t n = walkie::encodeFrame(walkie::MSG_ROW, len, payload, len, wire);
         CHECK_EQ(n, len + 6);
@@ -144,6 +146,17 @@ TEST(every_payload_length_round_trips) {
         CHECK_EQ(frames.size(), 1u);
         if (frames.size() == 1) CHECK(frames[0].payload == Bytes(payload, payload + len));
     }
+}
+
+TEST(a_row_piece_must_carry_exactly_the_bytes_up_to_total_or_52) {
+    const uint8_t full[4] = {0, 0, 80, 0};
+    const uint8_t last[4] = {0, 0, 80, 52};
+    const uint8_t past[4] = {0, 0, 10, 11};
+    CHECK(walkie::rowPieceLengthOk(full, 4 + 52));
+    CHECK(!walkie::rowPieceLengthOk(full, 4 + 51));
+    CHECK(walkie::rowPieceLengthOk(last, 4 + 28));
+    CHECK(!walkie::rowPieceLengthOk(last, 4 + 29));
+    CHECK(!walkie::rowPieceLengthOk(past, 4));
 }
 
 TEST(a_payload_over_the_limit_is_not_encoded) {

@@ -199,3 +199,16 @@ TEST(after_invalidate_every_cell_is_painted_once) {
     CHECK_EQ(lcd.writes, LCD_ROWS * LCD_COLS);
     CHECK_EQ(lcd.row(0), padded("waiting for Pi"));
 }
+
+TEST(marquee_steps_follow_the_row_arrival_time_without_drift) {
+    // docs/serial-protocol.md section 7: offsets are a function of the time
+    // since the row arrived, so a late loop() does not shift later steps.
+    Display display;
+    CHECK(row(display, 0, LONG_TEXT, true, 0));
+    display.tick(1003);  // 3 ms late
+    CHECK_EQ(display.marqueeOffset(0), 1);
+    display.tick(1349);
+    CHECK_EQ(display.marqueeOffset(0), 1);
+    display.tick(1350);
+    CHECK_EQ(display.marqueeOffset(0), 2);
+}

@@ -31,6 +31,14 @@ bool payloadLengthOk(uint8_t type, uint8_t len) {
     }
 }
 
+bool rowPieceLengthOk(const uint8_t* payload, uint8_t len) {
+    uint8_t total = payload[2];
+    uint8_t offset = payload[3];
+    if (offset > total) return false;
+    uint8_t left = total - offset;
+    return len - ROW_HEADER_LEN == (left < MAX_ROW_PIECE ? left : MAX_ROW_PIECE);
+}
+
 uint8_t encodeFrame(uint8_t type, uint8_t seq, const uint8_t* payload, uint8_t len,
                     uint8_t* out) {
     if (len > MAX_PAYLOAD) return 0;
@@ -94,6 +102,7 @@ bool FrameDecoder::finish() {
     if (buf_[bodyLen] != (uint8_t)(crc >> 8) || buf_[bodyLen + 1] != (uint8_t)crc) return false;
     uint8_t len = bodyLen - 2;
     if (!payloadLengthOk(buf_[0], len)) return false;
+    if (buf_[0] == MSG_ROW && !rowPieceLengthOk(buf_ + 2, len)) return false;
     frame_.type = buf_[0];
     frame_.seq = buf_[1];
     frame_.len = len;

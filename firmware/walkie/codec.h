@@ -29,6 +29,7 @@ const uint8_t HELLO_LEN = 1;
 const uint8_t INFO_LEN = 7;
 const uint8_t BUTTON_LEN = 3;
 const uint8_t ROW_HEADER_LEN = 4;  // row, flags, total, offset
+const uint8_t MAX_ROW_PIECE = MAX_PAYLOAD - ROW_HEADER_LEN;  // 52 data bytes
 
 // One decoded frame; payload points into the decoder's buffer and stays
 // valid until the next byte is fed.
@@ -44,6 +45,11 @@ uint16_t crc16(const uint8_t* data, uint8_t len, uint16_t crc = 0xFFFF);
 
 // True when `type` is known and `len` is a valid payload length for it.
 bool payloadLengthOk(uint8_t type, uint8_t len);
+
+// The ROW length rule: data is exactly min(total - offset, 52) bytes. This
+// CRC has no final xor, so one 0x00 appended to a body keeps it valid; the
+// fixed-length types catch that by length, ROW by this rule.
+bool rowPieceLengthOk(const uint8_t* payload, uint8_t len);
 
 // Encodes one frame into `out` (room for MAX_WIRE bytes). Returns the number
 // of bytes written, the trailing 0x00 included, or 0 if len > MAX_PAYLOAD.

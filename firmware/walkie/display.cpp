@@ -75,7 +75,7 @@ void Display::tick(uint32_t now) {
         if ((uint32_t)(now - stepAt_[row]) >= wait) {
             uint8_t cycle = len_[row] + MARQUEE_GAP;
             offset_[row] = (uint8_t)((offset_[row] + 1) % cycle);
-            stepAt_[row] = now;
+            stepAt_[row] += wait;  // no drift: the Pi computes the same offsets
             dirty_ = true;
         }
     }
