@@ -10,8 +10,11 @@ Deadlines here only prevent hangs; no test asserts on timing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -38,7 +41,6 @@ def free_port() -> int:
 def client_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
-    env["PROMPT_TOOLKIT_NO_CPR"] = "1"
     return env
 
 
@@ -120,8 +122,14 @@ class LineReader:
 
     def wait_for(self, wanted: str, deadline: float = DEADLINE) -> list[str]:
         """Collect lines until one equals (or, for a prefix ending in '…', starts with) wanted."""
+        return self.wait_until(lambda line: self._matches(line, wanted), deadline, wanted)
+
+    def wait_until(
+        self, predicate: Callable[[str], bool], deadline: float = DEADLINE, wanted: str = ""
+    ) -> list[str]:
+        """Collect lines until one satisfies ``predicate``; returns all lines so far."""
         end = time.monotonic() + deadline
-        while not any(self._matches(line, wanted) for line in self.lines):
+        while not any(predicate(line) for line in self.lines):
             try:
                 line = self._queue.get(timeout=max(0.0, end - time.monotonic()))
             except queue.Empty:
@@ -198,9 +206,69 @@ def probe(hub: Hub) -> Iterator[Probe]:
     station = Probe(hub.port)
     station.wait_for("* welcome…")
     station.say("/who")  # a plain station joins the channel with its first line
-    station.wait_for("* 1 on the channel…")
+    station.reader.wait_until(lambda line: " on the channel: " in line)
     yield station
     station.close()
+
+
+class Terminal:
+    """A program on a real terminal emulator (a private tmux server), read as a screen.
+
+    tmux answers the cursor-position requests prompt_toolkit needs to draw its
+    bottom toolbar, and ``screen()`` shows what a user would see.
+    """
+
+    def __init__(self, *command: str, width: int = 100, height: int = 24) -> None:
+        self.server = f"walkie-test-{os.getpid()}-{secrets.token_hex(4)}"
+        script = f'{shlex.join(command)}; echo "[exit $?]"; sleep {DEADLINE * 4:.0f}'
+        env = [f"-e{key}={value}" for key, value in client_env().items() if key != "TMUX"]
+        self._tmux(
+            "new-session", "-d", "-x", str(width), "-y", str(height), *env, "sh", "-c", script
+        )
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.server, "-f", "/dev/null", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+        ).stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p")
+
+    def wait_for(self, text: str) -> str:
+        """The screen, once ``text`` appears on it."""
+        end = time.monotonic() + DEADLINE
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > end:
+                raise AssertionError(f"{text!r} not on the screen:\n{screen}")
+            time.sleep(0.05)
+
+    def type(self, text: str, *, enter: bool = False) -> None:
+        self._tmux("send-keys", "-l", text)
+        if enter:
+            self._tmux("send-keys", "Enter")
+
+    def press(self, key: str) -> None:
+        self._tmux("send-keys", key)
+
+    def close(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self._tmux("kill-server")
+
+
+@pytest.fixture
+def terminal(hub: Hub) -> Iterator[Terminal]:
+    """`walkie client --nick alice` on a 100x24 terminal, connected."""
+    screen = Terminal(WALKIE, "client", hub.address, "--nick", "alice")
+    screen.wait_for("connected to")
+    yield screen
+    screen.close()
 
 
 class Probe:
@@ -208,6 +276,7 @@ class Probe:
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+        self.sock.settimeout(None)  # the reader thread blocks; tests wait with deadlines
         self.reader = LineReader(self.sock.makefile("rb"))
 
     def say(self, line: str) -> None:

@@ -1,0 +1,82 @@
+"""The interactive `walkie client` on a real terminal (tmux), as a user sees it."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import Hub, Probe, Terminal
+
+
+def stored_lines(port: int) -> str:
+    """The hub's history, as a netcat user asking /history sees it."""
+    with socket.create_connection(("127.0.0.1", port)) as watcher:
+        watcher.sendall(b"/history 50\n/quit\n")
+        return watcher.makefile("r", encoding="utf-8").read()
+
+
+def test_received_lines_and_the_status_line_show_on_the_terminal(
+    hub: Hub, probe: Probe, terminal: Terminal
+) -> None:
+    status = terminal.wait_for("2 on: ").splitlines()[-1]
+    assert "alice@127.0.0.1" in status
+    assert "floor free" in status
+    probe.say("hello \x1b]0;pwned\x07alice")
+    terminal.wait_for("hello alice")
+    probe.say("/talk")
+    terminal.wait_for("* guest")
+    status = terminal.wait_for("is talking").splitlines()[-1]
+    assert status.endswith("is talking")
+    probe.say("/over")
+    terminal.wait_for("is over; the floor is free")
+
+    terminal.type("hi from the terminal", enter=True)
+    probe.wait_for("<alice> hi from the terminal")
+    screen = terminal.wait_for("<alice> hi from the terminal")
+    assert screen.count("hi from the terminal") == 1  # shown once, as a chat line
+
+    terminal.type("/who", enter=True)
+    terminal.wait_for("2 on the channel: ")
+    terminal.type("/history 5", enter=True)
+    terminal.wait_for("[history ")
+    terminal.wait_for("end of history")
+    assert "pwned" not in terminal.screen()
+
+    terminal.type("/quit", enter=True)
+    terminal.wait_for("[exit 0]")
+
+
+def test_typed_input_survives_incoming_lines(hub: Hub, probe: Probe, terminal: Terminal) -> None:
+    terminal.type("half a li")
+    terminal.wait_for("> half a li")
+    probe.say("interruption")
+    screen = terminal.wait_for("interruption")
+    prompt_row = [row for row in screen.splitlines() if row.startswith(">")]
+    assert prompt_row == ["> half a li"]
+    assert screen.index("interruption") < screen.index("> half a li")
+    terminal.type("ne", enter=True)
+    probe.wait_for("<alice> half a line")
+
+
+def test_the_status_line_tells_of_a_lost_hub_and_lines_typed_meanwhile_arrive_once(
+    hub: Hub, terminal: Terminal
+) -> None:
+    hub.kill()
+    terminal.wait_for("reconnecting")
+    terminal.type("said while away", enter=True)
+    assert "1 unsent" in terminal.wait_for("1 unsent").splitlines()[-1]
+    hub.start()
+    terminal.wait_for("reconnected")
+    status = terminal.wait_for("1 on: alice").splitlines()[-1]
+    assert "unsent" not in status
+    assert stored_lines(hub.port).count("<alice> said while away") == 1
+
+
+def test_commands_complete_with_tab(hub: Hub, terminal: Terminal) -> None:
+    terminal.type("/hi")
+    terminal.wait_for("show the last N messages")  # the completion menu
+    terminal.press("Tab")
+    terminal.wait_for("> /history")
+    terminal.press("Enter")
+    terminal.wait_for("end of history")
