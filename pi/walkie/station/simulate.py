@@ -19,7 +19,7 @@ import sys
 import termios
 import tty
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -129,19 +129,20 @@ async def run_simulated(
     station = Station(config, pin_factory=MockFactory(), on_hub_ready=hub_ready)
     station.gpio.on_change = lambda: panel.show_leds(station.gpio.link_mode, station.gpio.talk_mode)
 
-    async def set_button(which: str, pressed: bool) -> None:
-        if which == "arduino":
-            await asyncio.to_thread(simulator.press if pressed else simulator.release)
-        else:
-            pin = station.gpio.button_pin
-            if pin is not None:
+    presses: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+
+    async def press_buttons() -> None:
+        # One at a time, in the order they were asked for.
+        while True:
+            which, pressed = await presses.get()
+            if which == "arduino":
+                await asyncio.to_thread(simulator.press if pressed else simulator.release)
+            elif (pin := station.gpio.button_pin) is not None:
                 # The button pulls its pin to GND when pressed.
                 pin.drive_low() if pressed else pin.drive_high()
-        panel.buttons[which] = pressed
-        if panel.interactive:
-            panel.draw()
 
-    commands = _CommandReader(stop, set_button, panel)
+    presser = loop.create_task(press_buttons())
+    commands = _CommandReader(stop, presses, panel)
     saved_terminal = _enter_cbreak() if interactive else None
     log_handler: logging.Handler | None = None
     if interactive:
@@ -159,6 +160,7 @@ async def run_simulated(
             termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved_terminal)
         if log_handler is not None:
             logging.getLogger().handlers = saved_handlers
+        presser.cancel()
         await asyncio.to_thread(simulator.stop)
 
 
@@ -168,11 +170,11 @@ class _CommandReader:
     def __init__(
         self,
         stop: asyncio.Event,
-        set_button: Callable[[str, bool], Coroutine[Any, Any, None]],
+        presses: asyncio.Queue[tuple[str, bool]],
         panel: _Panel,
     ) -> None:
         self.stop = stop
-        self.set_button = set_button
+        self.presses = presses
         self.panel = panel
         self._pending = b""
 
@@ -211,12 +213,10 @@ class _CommandReader:
             if not self.panel.interactive:
                 print(f"? unknown command {command!r}", file=sys.stderr, flush=True)
             return
-        task = asyncio.get_running_loop().create_task(self.set_button(button, pressed))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Task[None]] = set()
+        self.panel.buttons[button] = pressed
+        self.presses.put_nowait((button, pressed))
+        if self.panel.interactive:
+            self.panel.draw()
 
 
 def _enter_cbreak() -> list[Any] | None:

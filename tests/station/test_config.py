@@ -1,0 +1,58 @@
+"""The station's TOML config: defaults, overrides, and one-line errors naming the key."""
+
+from pathlib import Path
+
+import pytest
+
+from walkie.errors import ConfigError
+from walkie.station.config import StationConfig, load_config, parse_config, with_overrides
+
+
+def test_no_config_gives_a_server_on_loopback() -> None:
+    config = parse_config({})
+    assert (config.role, config.server.host, config.server.port) == ("server", "127.0.0.1", 32000)
+    assert config.ptt.quick_messages[0] == "OK"
+
+
+def test_the_example_config_in_systemd_is_valid() -> None:
+    example = Path(__file__).parents[2] / "systemd" / "walkie.toml"
+    config = load_config(example)
+    assert isinstance(config, StationConfig)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"colour": "red"}, "colour: unknown key"),
+        ({"serial": {"speed": 9600}}, "serial.speed: unknown key"),
+        ({"serial": {"baud": 12345}}, "serial.baud: must be one of"),
+        ({"server": {"port": 70000}}, "server.port: must be a whole number from 0 to 65535"),
+        ({"role": "mesh"}, "role: must be server or client"),
+        ({"role": "client"}, "client.hub: required in the client role"),
+        ({"nick": "no spaces"}, "nick: must be 1-16 letters"),
+        ({"gpio": {"button": 40}}, "gpio.button: must be a whole number from 0 to 27"),
+        ({"gpio": {"button": 17, "led": 17}}, "gpio: each pin may be used only once"),
+        ({"ptt": {"quick_messages": []}}, "ptt.quick_messages: must be a list"),
+        ({"ptt": {"hold_time": "long"}}, "ptt.hold_time: must be a number"),
+        ({"server": 5}, "server: must be a table"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_key(document: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(document)
+
+
+def test_flags_override_the_file() -> None:
+    config = with_overrides(parse_config({"nick": "base"}), nick="flagged", port=4000, hub=None)
+    assert (config.nick, config.server.port) == ("flagged", 4000)
+    joined = with_overrides(config, hub="other:32000")
+    assert (joined.role, joined.client.hub) == ("client", "other:32000")
+
+
+def test_an_unreadable_or_broken_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("role = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)

@@ -1,0 +1,127 @@
+"""The whole product, end to end: laptop clients (real `walkie client`
+subprocesses) <-> hub <-> Pi station (`walkie pi --simulate`) <-> the real
+firmware in the simulated Uno, its LCD read back from the simulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.hub import HubProcess, LineClient
+from support.station import PipeClient, SimulatedStation
+
+pytestmark = pytest.mark.simulator
+
+HOLD = 1.2
+"""Seconds to hold PTT: twice the default hold time, so it is a hold, not a tap."""
+
+
+@pytest.fixture
+def stations(tmp_path: Path) -> Iterator[Callable[..., SimulatedStation]]:
+    started: list[SimulatedStation] = []
+
+    def start(*args: str, history: str = "station.sqlite3") -> SimulatedStation:
+        config = tmp_path / f"{len(started)}.toml"
+        config.write_text(f'[server]\nhistory_db = "{tmp_path / history}"\n')
+        station = SimulatedStation("--config", str(config), *args)
+        started.append(station)
+        return station
+
+    yield start
+    for station in started:
+        station.stop()
+
+
+@pytest.fixture
+def clients() -> Iterator[Callable[..., PipeClient]]:
+    started: list[PipeClient] = []
+
+    def start(port: int, nick: str) -> PipeClient:
+        client = PipeClient(port, nick)
+        started.append(client)
+        return client
+
+    yield start
+    for client in started:
+        client.stop()
+
+
+def hold_button(station: SimulatedStation, button: str = "arduino") -> None:
+    station.command(f"press {button}")
+    time.sleep(HOLD)
+    station.command(f"release {button}")
+
+
+def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, clients) -> None:
+    pi = stations("--port", "0")
+    port = pi.wait_serving()
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    laptop = clients(port, "alice")
+    laptop.say("hello pi")
+    pi.wait_lcd(lambda rows: rows[0].startswith("alice: hello pi"))
+
+
+def test_holding_the_arduino_button_sends_the_quick_message(stations, clients) -> None:
+    pi = stations("--port", "0")
+    port = pi.wait_serving()
+    laptop = clients(port, "alice")
+    pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
+    pi.command("press arduino")  # a tap: the next quick message
+    time.sleep(0.2)
+    pi.command("release arduino")
+    pi.wait_lcd(lambda rows: rows[1].startswith(">Yes"))
+    hold_button(pi)
+    laptop.output.wait_for(lambda line: line == "<pi> Yes")
+    pi.wait_lcd(lambda rows: rows[0].startswith("pi: Yes"))
+
+
+def test_the_pi_gpio_button_behaves_like_the_arduinos(stations, clients) -> None:
+    pi = stations("--port", "0")
+    port = pi.wait_serving()
+    laptop = clients(port, "alice")
+    pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
+    hold_button(pi, "pi")
+    laptop.output.wait_for(lambda line: line == "<pi> OK")
+    pi.output.wait_for(lambda line: line == "LED link=on talk=on")
+
+
+def test_a_press_while_another_station_talks_shows_busy(stations) -> None:
+    pi = stations("--port", "0")
+    port = pi.wait_serving()
+    bob = LineClient.connect(port, "bob")
+    bob.send("/talk")
+    pi.wait_lcd(lambda rows: rows[1].startswith("RX bob"))
+    hold_button(pi)
+    pi.wait_lcd(lambda rows: rows[1].startswith("BUSY bob"))
+    assert not [line for line in bob.quiet_for(0.5) if line.startswith("<pi>")]
+
+
+def test_two_pi_stations_talk_to_each_other(stations) -> None:
+    host = stations("--port", "0", "--nick", "base")
+    port = host.wait_serving()
+    remote = stations("--hub", f"127.0.0.1:{port}", "--nick", "field")
+    host.wait_lcd(lambda rows: rows[1].endswith("2 on"))
+    hold_button(remote)
+    host.wait_lcd(lambda rows: rows[0].startswith("field: OK"))
+    hold_button(host)
+    remote.wait_lcd(lambda rows: rows[0].startswith("base: OK"))
+
+
+def test_the_station_reconnects_to_a_restarted_hub_and_loses_nothing(
+    stations, start_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    db = tmp_path / "hub.sqlite3"
+    hub = start_hub(history_db=db)
+    pi = stations("--hub", f"127.0.0.1:{hub.port}")
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    hub.process.kill()
+    hub.process.wait()
+    pi.wait_lcd(lambda rows: "reconnecting" in rows[1] or "connecting" in rows[1])
+    hub = start_hub(history_db=db, port=hub.port)
+    alice = LineClient.connect(hub.port, "alice")
+    alice.send("missed while you were away")
+    pi.wait_lcd(lambda rows: rows[0].startswith("alice: missed"))
+    pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
