@@ -8,6 +8,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,12 +152,18 @@ def test_a_station_that_never_reads_is_dropped_and_nobody_waits(start_hub: Start
     alice = LineClient.connect(hub.port, "alice")
     bob = LineClient.connect(hub.port, "bob")
     big = "z" * 900
-    # More than the kernel's socket buffers and the hub's send buffer together.
-    for n in range(10000):
-        alice.send(f"{n} {big}")
+
+    def talk() -> None:
+        # More than the kernel's socket buffers and the hub's send buffer together.
+        for n in range(10000):
+            alice.send(f"{n} {big}")
+
+    talker = threading.Thread(target=talk)
+    talker.start()
     bob.expect_line("* lazy dropped: not reading")
     last = bob.expect(lambda line: line.startswith("<alice> 9999 "))
     assert last.endswith(big)
+    talker.join()
     lazy.close()
 
 
