@@ -240,14 +240,27 @@ class Terminal:
 
     def wait_for(self, text: str) -> str:
         """The screen, once ``text`` appears on it."""
+        return self.wait_until(lambda screen: text in screen, repr(text))
+
+    def wait_until(self, predicate: Callable[[str], bool], what: str = "") -> str:
+        """The screen, once ``predicate(screen)`` holds (the terminal redraws in steps)."""
         end = time.monotonic() + DEADLINE
         while True:
             screen = self.screen()
-            if text in screen:
+            if predicate(screen):
                 return screen
             if time.monotonic() > end:
-                raise AssertionError(f"{text!r} not on the screen:\n{screen}")
+                raise AssertionError(f"{what or predicate} never on the screen:\n{screen}")
             time.sleep(0.05)
+
+    def status_line(self, predicate: Callable[[str], bool]) -> str:
+        """The bottom row, once ``predicate`` holds for it."""
+
+        def bottom(screen: str) -> str:
+            rows = screen.splitlines()
+            return rows[-1] if rows else ""
+
+        return bottom(self.wait_until(lambda screen: predicate(bottom(screen)), "status line"))
 
     def type(self, text: str, *, enter: bool = False) -> None:
         self._tmux("send-keys", "-l", text)

@@ -19,22 +19,25 @@ def stored_lines(port: int) -> str:
 def test_received_lines_and_the_status_line_show_on_the_terminal(
     hub: Hub, probe: Probe, terminal: Terminal
 ) -> None:
-    status = terminal.wait_for("2 on: ").splitlines()[-1]
-    assert "alice@127.0.0.1" in status
-    assert "floor free" in status
+    terminal.status_line(
+        lambda row: "alice@127.0.0.1" in row and "2 on: " in row and row.endswith("floor free")
+    )
     probe.say("hello \x1b]0;pwned\x07alice")
     terminal.wait_for("hello alice")
     probe.say("/talk")
     terminal.wait_for("* guest")
-    status = terminal.wait_for("is talking").splitlines()[-1]
-    assert status.endswith("is talking")
+    terminal.status_line(lambda row: row.endswith("is talking"))
     probe.say("/over")
     terminal.wait_for("is over; the floor is free")
 
     terminal.type("hi from the terminal", enter=True)
     probe.wait_for("<alice> hi from the terminal")
-    screen = terminal.wait_for("<alice> hi from the terminal")
-    assert screen.count("hi from the terminal") == 1  # shown once, as a chat line
+    # Shown once, as a chat line: the typed line itself is erased from the prompt.
+    terminal.wait_until(
+        lambda screen: (
+            "<alice> hi from the terminal" in screen and screen.count("hi from the terminal") == 1
+        )
+    )
 
     terminal.type("/who", enter=True)
     terminal.wait_for("2 on the channel: ")
@@ -51,10 +54,18 @@ def test_typed_input_survives_incoming_lines(hub: Hub, probe: Probe, terminal: T
     terminal.type("half a li")
     terminal.wait_for("> half a li")
     probe.say("interruption")
-    screen = terminal.wait_for("interruption")
-    prompt_row = [row for row in screen.splitlines() if row.startswith(">")]
-    assert prompt_row == ["> half a li"]
-    assert screen.index("interruption") < screen.index("> half a li")
+
+    def interrupted_but_intact(screen: str) -> bool:
+        rows = screen.splitlines()
+        prompts = [n for n, row in enumerate(rows) if row.startswith(">")]
+        chat = [n for n, row in enumerate(rows) if row.endswith("> interruption")]
+        return (
+            len(chat) == 1
+            and [rows[n] for n in prompts] == ["> half a li"] > []
+            and (chat[0] < prompts[0])
+        )
+
+    terminal.wait_until(interrupted_but_intact, "the line above the intact prompt")
     terminal.type("ne", enter=True)
     probe.wait_for("<alice> half a line")
 
@@ -65,11 +76,10 @@ def test_the_status_line_tells_of_a_lost_hub_and_lines_typed_meanwhile_arrive_on
     hub.kill()
     terminal.wait_for("reconnecting")
     terminal.type("said while away", enter=True)
-    assert "1 unsent" in terminal.wait_for("1 unsent").splitlines()[-1]
+    terminal.status_line(lambda row: "reconnecting" in row and row.endswith("1 unsent"))
     hub.start()
     terminal.wait_for("reconnected")
-    status = terminal.wait_for("1 on: alice").splitlines()[-1]
-    assert "unsent" not in status
+    terminal.status_line(lambda row: "1 on: alice" in row and "unsent" not in row)
     assert stored_lines(hub.port).count("<alice> said while away") == 1
 
 
