@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "server": "walkie.channel.command",
     "client": "walkie.client.command",
     "pi": "walkie.station.command",
+    "cert": "walkie.certificate",
 }
 
 

@@ -39,7 +39,7 @@ def start_hub_process(history_db: Path, *extra: str, port: int = 0) -> HubProces
     )
     assert process.stderr is not None
     line = process.stderr.readline()
-    match = re.search(r"listening on .*:(\d+)", line)
+    match = re.search(r"listening on \S+:(\d+)", line)
     if not match:
         process.kill()
         raise AssertionError(f"hub did not start: {line}{process.stderr.read()}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from walkie.argtypes import non_negative_float, port_number, positive_float, positive_int
+from walkie.errors import ConfigError
 from walkie.paths import default_history_db
 
 if TYPE_CHECKING:
@@ -71,6 +72,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="connections at most (default %(default)s)",
     )
     parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        help="require the shared token in this file (not world-readable) before anything else; "
+        "default: systemd's credential 'token', if any",
+    )
+    parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        default=None,
+        help="serve TLS with this certificate (see `walkie cert`)",
+    )
+    parser.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key")
+    parser.add_argument(
         "--floor-timeout",
         type=positive_float,
         default=defaults.floor_timeout,
@@ -86,8 +101,14 @@ def _defaults() -> HubConfig:
 
 def config_from_args(args: argparse.Namespace) -> HubConfig:
     from walkie.channel.server import HubConfig
+    from walkie.secrets import find_token, server_tls_context
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    tls = None if args.tls_cert is None else server_tls_context(args.tls_cert, args.tls_key)
     return HubConfig(
+        token=find_token(args.token_file),
+        tls=tls,
         host=args.host,
         port=args.port,
         max_line=args.max_line,
@@ -113,8 +134,12 @@ async def _serve(config: HubConfig, history_path: Path) -> None:
     hub = Hub(config, history)
     try:
         await hub.start()
+        security = ("TLS" if config.tls else "plain TCP") + (
+            ", token required" if config.token else ""
+        )
+        where = f"{config.host}:{hub.port}"
         print(
-            f"walkie hub listening on {config.host}:{hub.port} (history {history_path})",
+            f"walkie hub listening on {where} ({security}, history {history_path})",
             file=sys.stderr,
             flush=True,
         )

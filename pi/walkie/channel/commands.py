@@ -65,6 +65,7 @@ class Hello:
     session: str | None
     last_seen: int | None
     history: int
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +131,14 @@ def parse_hello(argument: str) -> Command:
         return Invalid("bad_json", "hello: nick must be a string")
     if session is not None and not isinstance(session, str):
         return Invalid("bad_json", "hello: session must be a string")
+    token = fields.get("token")
+    if token is not None and not isinstance(token, str):
+        return Invalid("bad_json", "hello: token must be a string")
     if last is not None and not _is_count(last):
         return Invalid("bad_json", "hello: last must be a message id")
     if not _is_count(history):
         return Invalid("bad_json", "hello: history must be a count")
-    return Hello(PROTOCOL_VERSION, nick, session, last, min(history, HISTORY_MAX))
+    return Hello(PROTOCOL_VERSION, nick, session, last, min(history, HISTORY_MAX), token)
 
 
 def parse_rich(line: str) -> Command:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -26,7 +27,16 @@ from walkie.channel.history import History
 from walkie.channel.lines import LineSplitter, LineTooLong
 from walkie.channel.ratelimit import TokenBucket
 from walkie.channel.render import plain_error, plain_notice, rich_notice
-from walkie.channel.state import Broadcast, Channel, ChannelLimits, Close, Enter, Output, Send
+from walkie.channel.state import (
+    Broadcast,
+    Channel,
+    ChannelLimits,
+    Close,
+    Enter,
+    Output,
+    Penalty,
+    Send,
+)
 from walkie.errors import ConnectError
 
 log = logging.getLogger(__name__)
@@ -53,6 +63,10 @@ class HubConfig:
     burst: int = 10
     max_send_buffer: int = 256 * 1024
     max_stations: int = 4096
+    token: str | None = None
+    """Shared token stations must present first (``None``: open hub)."""
+    tls: ssl.SSLContext | None = None
+    """Serve TLS with this server context (``None``: plain TCP)."""
 
     @property
     def limits(self) -> ChannelLimits:
@@ -66,7 +80,9 @@ class Hub:
 
     def __init__(self, config: HubConfig, history: History) -> None:
         self.config = config
-        self.channel = Channel(history, config.limits, wall_offset=time.time() - time.monotonic())
+        self.channel = Channel(
+            history, config.limits, wall_offset=time.time() - time.monotonic(), token=config.token
+        )
         self.loop = asyncio.get_running_loop()
         self._connections: dict[int, _StationConnection] = {}
         # Fan-out sets: members of the channel by mode, transport by connection id.
@@ -81,7 +97,11 @@ class Hub:
     async def start(self) -> None:
         try:
             self._server = await self.loop.create_server(
-                self._new_connection, self.config.host, self.config.port, backlog=1024
+                self._new_connection,
+                self.config.host,
+                self.config.port,
+                backlog=1024,
+                ssl=self.config.tls,
             )
         except OSError as exc:
             where = f"{self.config.host}:{self.config.port}"
@@ -145,6 +165,10 @@ class Hub:
                     connection.rich = output.rich
                     members = self._rich if output.rich else self._plain
                     members[output.conn] = connection.transport
+            elif isinstance(output, Penalty):
+                connection = self._connections.get(output.conn)
+                if connection is not None:
+                    connection.pause(output.seconds)
             elif isinstance(output, Close):
                 connection = self._connections.get(output.conn)
                 if connection is not None:
@@ -262,17 +286,24 @@ class _StationConnection(asyncio.Protocol):
                 continue
             self._bucket.take(now)
             self.hub.apply(self.hub.channel.receive(self.conn, item, now))
-            if self.transport.is_closing():
+            if self.transport.is_closing() or self._throttled is not None:
                 return
 
     def _throttle(self, wait: float, now: float) -> None:
-        self.transport.pause_reading()
         if now - self._slow_down_told >= SLOW_DOWN_NOTICE_INTERVAL:
             self._slow_down_told = now
             rate = self.hub.config.max_rate
             text = f"slow down: at most {rate:g} lines a second"
             self.write(rich_notice(text) if self.rich else plain_notice(text))
-        self._throttled = self.hub.loop.call_later(wait, self._resume)
+        self.pause(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Read nothing (and process nothing buffered) for ``seconds``."""
+        if self._throttled is not None:
+            self._throttled.cancel()
+        else:
+            self.transport.pause_reading()
+        self._throttled = self.hub.loop.call_later(seconds, self._resume)
 
     def _resume(self) -> None:
         self._throttled = None

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import hmac
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +29,11 @@ from walkie.channel.text import is_valid_nick, is_valid_session, sanitize
 
 JOIN_GRACE = 1.0
 """Seconds a new connection has to say /hello before it joins in plain mode."""
+
+AUTH_PENALTY = 1.0
+"""Seconds a connection is not read after its first wrong token; doubled each time."""
+MAX_AUTH_FAILURES = 3
+"""Wrong tokens a plain connection may send before it is closed."""
 
 RESUME_LIMIT = 500
 """Messages replayed at most to a client resuming from its last seen id."""
@@ -73,13 +79,21 @@ class Enter:
 
 
 @dataclass(frozen=True, slots=True)
+class Penalty:
+    """Read nothing more from the connection for ``seconds`` (after a wrong token)."""
+
+    conn: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Close:
     """Close the connection (after writing what is queued for it)."""
 
     conn: int
 
 
-Output = Send | Broadcast | Enter | Close
+Output = Send | Broadcast | Enter | Penalty | Close
 
 
 @dataclass(slots=True)
@@ -91,6 +105,8 @@ class _Station:
     member: bool = False
     session: str | None = None
     queued: int = 0
+    authenticated: bool = True
+    auth_failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,8 @@ class Channel:
     limits: ChannelLimits = field(default_factory=ChannelLimits)
     wall_offset: float = 0.0
     """Added to the monotonic ``now`` to give wall-clock timestamps."""
+    token: str | None = None
+    """The shared token every station must present first, if the hub has one."""
 
     def __post_init__(self) -> None:
         self._stations: dict[int, _Station] = {}
@@ -130,9 +148,13 @@ class Channel:
     def connect(self, conn: int, now: float) -> list[Output]:
         station = _Station(conn, self._free_guest_nick(), now + JOIN_GRACE)
         self._stations[conn] = station
-        self._pending[conn] = station
         self._by_nick[station.nick.lower()] = station
-        text = f"welcome to walkie, you are {station.nick}; /help lists the commands"
+        if self.token is not None:
+            station.authenticated = False
+            text = "welcome to walkie; this hub needs a token: /auth TOKEN"
+        else:
+            self._pending[conn] = station
+            text = f"welcome to walkie, you are {station.nick}; /help lists the commands"
         return [Send(conn, render.plain_notice(text))]
 
     def receive(self, conn: int, line: bytes, now: float) -> list[Output]:
@@ -150,6 +172,9 @@ class Channel:
         if not station.member:
             if text.startswith(cmd.HELLO_PREFIX) or text == "/hello":
                 self._hello(station, cmd.parse_hello(text[len(cmd.HELLO_PREFIX) :]), now, out)
+                return out
+            if not station.authenticated:
+                self._authenticate_plain(station, text, out)
                 return out
             self._join(station, out)
         command = cmd.parse_rich(text) if station.rich else cmd.parse_plain(text)
@@ -231,6 +256,10 @@ class Channel:
             out.append(Send(station.conn, render.rich_error(hello.code, hello.text)))
             out.append(Close(station.conn))
             return
+        if not station.authenticated and not self._token_matches(station, hello.token, out):
+            out.append(Send(station.conn, render.rich_error("auth", "wrong or missing token")))
+            out.append(Close(station.conn))
+            return
         if hello.session is not None and is_valid_session(hello.session):
             station.session = hello.session
         if hello.nick is not None:
@@ -257,6 +286,35 @@ class Channel:
             replay = self.history.latest(hello.history) if hello.history else []
         self._replay(station, replay, out)
 
+    def _authenticate_plain(self, station: _Station, text: str, out: list[Output]) -> None:
+        command, _, argument = text.partition(" ")
+        if command == "/quit":
+            out.append(Send(station.conn, render.plain_notice("bye")))
+            out.append(Close(station.conn))
+        elif command != "/auth":
+            out.append(
+                Send(station.conn, render.plain_error("this hub needs a token first: /auth TOKEN"))
+            )
+        elif self._token_matches(station, argument.strip(), out):
+            station.authenticated = True
+            welcome = f"token accepted, you are {station.nick}; /help lists the commands"
+            out.append(Send(station.conn, render.plain_notice(welcome)))
+            self._join(station, out)
+        else:
+            out.append(Send(station.conn, render.plain_error("wrong token")))
+            if station.auth_failures >= MAX_AUTH_FAILURES:
+                out.append(Close(station.conn))
+
+    def _token_matches(self, station: _Station, given: str | None, out: list[Output]) -> bool:
+        assert self.token is not None
+        if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
+            station.authenticated = True
+            return True
+        # Each wrong guess costs more time: guessing a token is not worth it.
+        station.auth_failures += 1
+        out.append(Penalty(station.conn, AUTH_PENALTY * 2 ** (station.auth_failures - 1)))
+        return False
+
     def _claim_nick_on_hello(
         self, station: _Station, wanted: str, now: float, out: list[Output]
     ) -> None:
@@ -275,12 +333,12 @@ class Channel:
         self._rename(station, self._free_variant(wanted))
 
     def _join_if_pending(self, station: _Station, out: list[Output]) -> None:
-        if not station.member:
+        if not station.member and station.authenticated:
             self._join(station, out)
 
     def _join(self, station: _Station, out: list[Output]) -> None:
         station.member = True
-        del self._pending[station.conn]
+        self._pending.pop(station.conn, None)
         self._member_count += 1
         out.append(Enter(station.conn, station.rich))
         count = self._member_count

@@ -1,0 +1,72 @@
+"""Secrets on disk: the shared channel token and the hub's TLS key.
+
+Secret files must not be readable by everyone: a token or key file with the
+world-read bit set is refused, with the chmod that fixes it. Under systemd the
+token comes from the unit's credentials (``LoadCredential=token:...``), read
+from ``$CREDENTIALS_DIRECTORY/token``.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import stat
+from pathlib import Path
+
+from walkie.errors import ConfigError
+
+CREDENTIAL_NAME = "token"
+MAX_TOKEN_LENGTH = 256
+
+
+def check_private(path: Path, what: str) -> None:
+    """Refuse a secret file that is missing or readable by everyone."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} not readable: {path}: {exc.strerror}") from None
+    if mode & stat.S_IROTH:
+        raise ConfigError(f"{what} {path} is readable by everyone; run: chmod o-rwx {path}")
+
+
+def read_token(path: Path) -> str:
+    """The token in ``path``: its first line, which must not be empty."""
+    check_private(path, "token file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"token file {path} not readable: {exc}") from None
+    token = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.isprintable():
+        raise ConfigError(f"token file {path}: the first line must be a token (1-256 characters)")
+    return token
+
+
+def credential_token() -> str | None:
+    """The token systemd passed as a credential, if it did."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return None
+    path = Path(directory) / CREDENTIAL_NAME
+    return read_token(path) if path.exists() else None
+
+
+def find_token(path: Path | None) -> str | None:
+    """The token from ``path`` if given, else from systemd's credentials, else none."""
+    return read_token(path) if path is not None else credential_token()
+
+
+def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A TLS server context for the hub from a certificate and its private key."""
+    check_private(key, "TLS key file")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"TLS certificate not found: {exc.filename}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"cannot use TLS certificate {cert} with key {key}: {exc}") from None
+    return context
