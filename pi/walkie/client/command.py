@@ -18,7 +18,9 @@ from walkie.errors import ConfigError
 HELP = "join a hub: a line UI on a terminal, or send stdin lines and print received ones"
 
 DEFAULT_PORT = 32000
-DEFAULT_DELIVERY_TIMEOUT = 30.0
+DEFAULT_DELIVERY_TIMEOUT = 45.0
+"""Longer than the hub's default floor timeout (30 s): a line queued behind a held floor
+still gets through."""
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_TERMINAL_HISTORY = 10
 
