@@ -30,6 +30,7 @@ from walkie.station.gpio import LedMode
 
 SIMULATED_PINS = GpioConfig(button=17, led=27, talk_led=22)
 LOG_LINES_SHOWN = 4
+LCD_SETTLE_S = 0.02
 
 
 class _Panel:
@@ -43,8 +44,20 @@ class _Panel:
         self.talk_led = LedMode.OFF
         self.buttons = {"arduino": False, "pi": False}
         self.log: deque[str] = deque(maxlen=LOG_LINES_SHOWN)
+        self._settling: tuple[str, ...] = ()
+        self._settle_timer: asyncio.TimerHandle | None = None
 
-    def show_lcd(self, rows: tuple[str, ...]) -> None:
+    def lcd_changed(self, rows: tuple[str, ...]) -> None:
+        # The firmware redraws a character per loop: show the LCD once it has
+        # settled, not every half-drawn state in between.
+        self._settling = rows
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+        self._settle_timer = asyncio.get_running_loop().call_later(LCD_SETTLE_S, self._settled)
+
+    def _settled(self) -> None:
+        self._settle_timer = None
+        rows = self._settling
         if rows == self.lcd:
             return
         self.lcd = rows
@@ -111,7 +124,7 @@ async def run_simulated(
     panel = _Panel(interactive, hub)
 
     def lcd_changed(rows: tuple[str, ...]) -> None:  # on the simulator's reader thread
-        loop.call_soon_threadsafe(panel.show_lcd, rows)
+        loop.call_soon_threadsafe(panel.lcd_changed, rows)
 
     simulator = BoardSimulator(realtime=True, on_lcd=lcd_changed)
     await asyncio.to_thread(simulator.start)

@@ -1,0 +1,67 @@
+"""Trust on first use for TLS hubs, like ssh's known_hosts.
+
+The first time a walkie client or station meets a TLS hub, it remembers the
+SHA-256 fingerprint of the hub's certificate in ``known_hubs`` (in the state
+directory, mode 0600); afterwards a hub at that address must show the same
+certificate, or the connection is refused with :class:`CertificateChanged`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from walkie.errors import ConnectError
+from walkie.paths import state_dir
+
+
+class CertificateChanged(ConnectError):
+    """The hub's certificate is not the one pinned for its address."""
+
+
+def default_known_hubs() -> Path:
+    return state_dir() / "known_hubs"
+
+
+class KnownHubs:
+    """The pinned fingerprints, one ``ADDRESS sha256:HEX`` line per hub."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_known_hubs()
+
+    def pinned(self, address: str) -> str | None:
+        with contextlib.suppress(FileNotFoundError):
+            for line in self.path.read_text().splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == address and parts[1].startswith("sha256:"):
+                    return parts[1].removeprefix("sha256:")
+        return None
+
+    def check(self, address: str, fingerprint: str) -> bool:
+        """Accept ``fingerprint`` for ``address``; True if it was pinned just now.
+
+        Raises :class:`CertificateChanged` when another certificate is pinned.
+        """
+        pinned = self.pinned(address)
+        if pinned == fingerprint:
+            return False
+        if pinned is not None:
+            raise CertificateChanged(
+                f"the certificate of hub {address} has changed (pinned sha256:{pinned[:16]}..., "
+                f"now sha256:{fingerprint[:16]}...); if that is expected, remove its line "
+                f"from {self.path}"
+            )
+        self._append(f"{address} sha256:{fingerprint}\n")
+        return True
+
+    def _append(self, line: str) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(descriptor, "a") as file:
+                file.write(line)
+        except OSError as exc:
+            raise ConnectError(
+                f"cannot remember the hub's certificate in {self.path}: {exc}"
+            ) from None
