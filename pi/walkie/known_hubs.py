@@ -10,10 +10,37 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from walkie.errors import ConnectError
 from walkie.paths import state_dir
+
+CertificateCheck = Callable[[str, str], bool]
+"""Called with a hub's address and certificate fingerprint: True if newly trusted,
+False if already trusted; raises :class:`CertificateChanged` to refuse it."""
+
+
+@dataclass(frozen=True)
+class HubSecurity:
+    """How a walkie client proves itself to a hub and checks the hub."""
+
+    token: str | None = None
+    """The hub's shared token, sent in the hello."""
+    certificate_check: CertificateCheck | None = None
+    """Speak TLS and accept the hub's certificate only if this says so."""
+
+
+def pinned_to(expected: str) -> CertificateCheck:
+    """A check that accepts exactly one certificate (a station joining its own hub)."""
+
+    def check(address: str, fingerprint: str) -> bool:
+        if fingerprint != expected:
+            raise CertificateChanged(f"hub {address} does not show the expected certificate")
+        return False
+
+    return check
 
 
 class CertificateChanged(ConnectError):

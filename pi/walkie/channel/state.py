@@ -177,6 +177,8 @@ class Channel:
                 self._authenticate_plain(station, text, out)
                 return out
             self._join(station, out)
+        if station.rich and not text.strip():
+            return out  # a blank line (or a half-close) carries no object: nothing to answer
         command = cmd.parse_rich(text) if station.rich else cmd.parse_plain(text)
         self._execute(station, command, now, out)
         return out

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from walkie.argtypes import positive_float
 from walkie.errors import ConfigError
+from walkie.known_hubs import HubSecurity, KnownHubs
+from walkie.secrets import read_token
 
 HELP = "join a hub: a line UI on a terminal, or send stdin lines and print received ones"
 
@@ -73,6 +76,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"time allowed for each connection attempt (default {DEFAULT_CONNECT_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the hub's shared token, read from FILE (not world-readable)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="speak TLS; the hub's certificate is pinned on first use (see --known-hubs)",
+    )
+    parser.add_argument(
+        "--known-hubs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="pinned hub certificates (default: known_hubs in the state directory)",
+    )
+    parser.add_argument(
         "--history",
         type=int,
         default=None,
@@ -96,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     history: int | None = args.history
     if history is not None and not 0 <= history <= 200:
         raise ConfigError(f"--history must be 0-200, not {history}")
+    security = HubSecurity(
+        token=read_token(args.token_file) if args.token_file else None,
+        certificate_check=KnownHubs(args.known_hubs).check if args.tls else None,
+    )
     if sys.stdin.isatty() and sys.stdout.isatty():
         from walkie.client.ui import run_terminal
 
@@ -106,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
                 nick=nick,
                 initial_history=DEFAULT_TERMINAL_HISTORY if history is None else history,
                 connect_timeout=args.connect_timeout,
+                security=security,
             )
         )
     from walkie.client.pipe import run_pipe
@@ -118,5 +145,6 @@ def run(args: argparse.Namespace) -> int:
             initial_history=history or 0,
             delivery_timeout=args.delivery_timeout,
             connect_timeout=args.connect_timeout,
+            security=security,
         )
     )

@@ -39,8 +39,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import hashlib
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -50,10 +52,12 @@ from walkie.client.session import (
     ClientSession,
     Event,
     LinkState,
+    Notice,
     OutboxEntry,
     OutboxFull,
 )
 from walkie.errors import ConnectError, WalkieError
+from walkie.known_hubs import HubSecurity
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +109,16 @@ class ChannelConnection:
         ping_interval: float = PING_INTERVAL,
         dead_after: float = DEAD_AFTER,
         backoff: Backoff | None = None,
+        security: HubSecurity | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.security = security or HubSecurity()
         self.session = ClientSession(
-            nick=nick, session_id=session_id, initial_history=initial_history
+            nick=nick,
+            session_id=session_id,
+            initial_history=initial_history,
+            token=self.security.token,
         )
         self.on_event = on_event
         self.connect_timeout = connect_timeout
@@ -123,6 +132,7 @@ class ChannelConnection:
         self._hold_timer: asyncio.TimerHandle | None = None
         self._closing = False
         self._last_reason = ""
+        self._refusal: WalkieError | None = None
         self.failure: WalkieError | None = None
         """Why the link ended for good, if it did (fatal hub refusal, first-connect failure)."""
 
@@ -333,6 +343,9 @@ class ChannelConnection:
                 if self.session.fatal is not None:
                     self.failure = HubRefused(f"{self.address}: {self.session.fatal.text}")
                     break
+                if self._refusal is not None:
+                    self.failure = self._refusal
+                    break
                 if welcomed:
                     self._backoff.reset()
                 elif self._first_attempt is not None and not self._first_attempt.done():
@@ -357,10 +370,16 @@ class ChannelConnection:
         try:
             async with asyncio.timeout(self.connect_timeout):
                 reader, writer = await asyncio.open_connection(
-                    self.host, self.port, limit=MAX_INCOMING_LINE
+                    self.host, self.port, limit=MAX_INCOMING_LINE, ssl=self._tls_context()
                 )
         except (OSError, TimeoutError) as exc:
             self._last_reason = describe_connect_error(exc, self.host)
+            return False
+        try:
+            self._check_certificate(writer)
+        except WalkieError as exc:
+            self._refusal = exc
+            writer.close()
             return False
         _enable_keepalive(writer)
         self._writer = writer
@@ -404,6 +423,28 @@ class ChannelConnection:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
         return welcomed
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if self.security.certificate_check is None:
+            return None
+        # No certificate authority: the hub's certificate is pinned on first use.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    def _check_certificate(self, writer: asyncio.StreamWriter) -> None:
+        check = self.security.certificate_check
+        if check is None:
+            return
+        tls = writer.get_extra_info("ssl_object")
+        certificate = tls.getpeercert(binary_form=True) if tls is not None else None
+        if not certificate:
+            raise ConnectError(f"{self.address} sent no TLS certificate")
+        fingerprint = hashlib.sha256(certificate).hexdigest()
+        if check(self.address, fingerprint) and self.on_event is not None:
+            self.on_event(Notice(f"trusting hub {self.address} on first use: sha256:{fingerprint}"))
 
     async def _ping_loop(self) -> None:
         while True:

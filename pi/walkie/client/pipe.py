@@ -27,6 +27,7 @@ from typing import BinaryIO, TextIO
 from walkie.client.connection import ChannelConnection
 from walkie.client.session import Error, Event, Message, Notice
 from walkie.errors import WalkieError
+from walkie.known_hubs import HubSecurity
 
 MAX_STDIN_LINE = 64 * 1024
 """Bytes of one stdin line that are read; a longer line is refused as too long."""
@@ -46,6 +47,7 @@ async def run_pipe(
     initial_history: int = 0,
     delivery_timeout: float = 30.0,
     connect_timeout: float = 10.0,
+    security: HubSecurity | None = None,
     stdin: BinaryIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -73,6 +75,7 @@ async def run_pipe(
         on_event=on_event,
         initial_history=initial_history,
         connect_timeout=connect_timeout,
+        security=security,
     )
     try:
         await conn.connect()

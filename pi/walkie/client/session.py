@@ -255,12 +255,14 @@ class ClientSession:
         session_id: str | None = None,
         initial_history: int = 0,
         max_outbox: int = MAX_OUTBOX,
+        token: str | None = None,
     ) -> None:
         if nick is not None and not is_valid_nick(nick):
             raise ValueError(f"invalid nick {nick!r}")
         self.session_id = session_id or new_session_id()
         self.initial_history = max(0, min(initial_history, MAX_HISTORY_REQUEST))
         self.max_outbox = max_outbox
+        self._token = token
         self._wanted_nick = nick
         self.nick: str | None = None
         """Our nick as the hub knows it (None before the first welcome)."""
@@ -338,6 +340,8 @@ class ClientSession:
         self._preamble_lines = 0
         self._to_send = []
         hello: dict[str, Any] = {"v": PROTOCOL_VERSION, "session": self.session_id}
+        if self._token is not None:
+            hello["token"] = self._token
         nick = self._pending_nick or self._wanted_nick or self.nick
         if nick is not None:
             hello["nick"] = nick

@@ -45,6 +45,7 @@ from walkie.client.session import (
     Welcome,
 )
 from walkie.client.text import sanitize
+from walkie.known_hubs import HubSecurity
 
 COMMANDS: dict[str, str] = {
     "/nick": "/nick NAME — change your nick",
@@ -324,10 +325,16 @@ async def run_terminal(
     nick: str | None = None,
     initial_history: int = 10,
     connect_timeout: float = 10.0,
+    security: HubSecurity | None = None,
 ) -> int:
     """Run the interactive client until /quit, Ctrl-D or Ctrl-C; returns the exit code."""
     conn = ChannelConnection(
-        host, port, nick=nick, initial_history=initial_history, connect_timeout=connect_timeout
+        host,
+        port,
+        nick=nick,
+        initial_history=initial_history,
+        connect_timeout=connect_timeout,
+        security=security,
     )
     ui = TerminalClient(conn)
     prompt: PromptSession[str] = PromptSession(

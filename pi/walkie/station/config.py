@@ -35,6 +35,9 @@ class ServerConfig:
     burst: int = 10
     max_line: int = 1000
     floor_timeout: float = 30.0
+    token_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class ClientConfig:
     """The hub this station joins in the client role."""
 
     hub: str = ""
+    token_file: Path | None = None
+    tls: bool = False
+    known_hubs: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -103,11 +109,14 @@ def parse_config(document: Mapping[str, Any], source: str = "config") -> Station
         role=checker.choice(top, "role", ("server", "client"), "server"),
         nick=checker.nick(top, "nick", "pi"),
         server=_server(checker, document.get("server", {})),
-        client=ClientConfig(hub=checker.string(document.get("client", {}), "client.hub", "")),
+        client=_client(checker, document.get("client", {})),
         serial=_serial(checker, document.get("serial", {})),
         gpio=_gpio(checker, document.get("gpio", {})),
         ptt=_ptt(checker, document.get("ptt", {})),
     )
+    server = config.server
+    if (server.tls_cert is None) != (server.tls_key is None):
+        raise ConfigError(f"{source}: server.tls_cert and server.tls_key go together")
     if config.role == "client" and not config.client.hub:
         raise ConfigError(f"{source}: client.hub: required in the client role (HOST[:PORT])")
     return config
@@ -133,6 +142,22 @@ def _server(checker: _Checker, table: Any) -> ServerConfig:
         burst=checker.integer(values, "server.burst", 10, 1, 10_000),
         max_line=checker.integer(values, "server.max_line", 1000, 16, 65536),
         floor_timeout=checker.number(values, "server.floor_timeout", 30.0, 1, 3600),
+        token_file=checker.path(values, "server.token_file"),
+        tls_cert=checker.path(values, "server.tls_cert"),
+        tls_key=checker.path(values, "server.tls_key"),
+    )
+
+
+def _client(checker: _Checker, table: Any) -> ClientConfig:
+    values = checker.table(table, "client", ClientConfig)
+    tls = values.get("tls", False)
+    if not isinstance(tls, bool):
+        raise checker.error("client.tls", f"must be true or false, not {tls!r}")
+    return ClientConfig(
+        hub=checker.string(values, "client.hub", ""),
+        token_file=checker.path(values, "client.token_file"),
+        tls=tls,
+        known_hubs=checker.path(values, "client.known_hubs"),
     )
 
 
@@ -221,6 +246,10 @@ class _Checker:
 
     def string(self, table: Mapping[str, Any], key: str, default: str) -> str:
         return self._get(table, key, default, lambda v: isinstance(v, str), "a string")
+
+    def path(self, table: Mapping[str, Any], key: str) -> Path | None:
+        text = self.string(table, key, "")
+        return Path(text) if text else None
 
     def choice(
         self, table: Mapping[str, Any], key: str, options: tuple[str, ...], default: str

@@ -30,12 +30,16 @@ from typing import Any
 
 from walkie.board.link import BoardReset, ButtonChanged, LinkDown, LinkUp, ProtocolMismatch
 from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
+from walkie.certificate import fingerprint
 from walkie.channel.history import History
 from walkie.channel.server import Hub, HubConfig
 from walkie.client.connection import ChannelConnection
 from walkie.client.session import Busy, Event, Floor, LinkChanged, LinkState
+from walkie.errors import ConfigError
+from walkie.known_hubs import HubSecurity, KnownHubs, pinned_to
 from walkie.lcd.screen import LcdSize, Screen
 from walkie.paths import default_history_db
+from walkie.secrets import find_token, server_tls_context
 from walkie.station.config import StationConfig
 from walkie.station.gpio import GpioParts, LedMode
 from walkie.station.ptt import Action, KeyDown, KeyUp, PushToTalk, Selected
@@ -106,9 +110,10 @@ class Station:
         watchdog: asyncio.Task[None] | None = None
         try:
             hub_port = None
+            security = _hub_security(self.config)
             if self.config.role == "server":
                 history = History(self.config.server.history_db or default_history_db())
-                self.hub = Hub(_hub_config(self.config), history)
+                self.hub = Hub(_hub_config(self.config, security.token), history)
                 await self.hub.start()
                 hub_port = self.hub.port
                 if self.on_hub_ready is not None:
@@ -120,6 +125,7 @@ class Station:
                 nick=self.config.nick,
                 on_event=self._on_channel_event,
                 initial_history=INITIAL_HISTORY,
+                security=security,
             )
             self.connection.start()
             serial_port = None if self.config.serial.port == "auto" else self.config.serial.port
@@ -298,9 +304,32 @@ class Station:
             self.notifier.status(status)
 
 
-def _hub_config(config: StationConfig) -> HubConfig:
+def _hub_security(config: StationConfig) -> HubSecurity:
+    """The token and certificate check for this station's own connection."""
+    if config.role == "server":
+        server = config.server
+        check = None
+        if server.tls_cert is not None:
+            try:
+                check = pinned_to(fingerprint(server.tls_cert.read_bytes()))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"server.tls_cert: cannot read {server.tls_cert}: {exc}"
+                ) from None
+        return HubSecurity(find_token(server.token_file), check)
+    client = config.client
+    check = KnownHubs(client.known_hubs).check if client.tls else None
+    return HubSecurity(find_token(client.token_file), check)
+
+
+def _hub_config(config: StationConfig, token: str | None) -> HubConfig:
     server = config.server
+    tls = None
+    if server.tls_cert is not None and server.tls_key is not None:
+        tls = server_tls_context(server.tls_cert, server.tls_key)
     return HubConfig(
+        token=token,
+        tls=tls,
         host=server.host,
         port=server.port,
         max_line=server.max_line,
