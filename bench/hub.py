@@ -1,0 +1,159 @@
+"""Part 1: hub fan-out, `walkie server --max-rate 0` against mosquitto.
+
+Both servers run as subprocesses on loopback and get the same load from the
+same generator (`bench.loadgen`): one sender, 100 and 1000 receivers, a
+burst and a paced run (500 lines/s) on the same connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+from bench.loadgen import (
+    PAYLOAD_SIZE,
+    PROBES,
+    Adapter,
+    FanOut,
+    MqttAdapter,
+    RunResult,
+    Scenario,
+    WalkieAdapter,
+)
+from bench.report import Section
+from bench.servers import HOST, Mosquitto, WalkieServer, _Server
+from bench.stats import microseconds, ms, per_second, percentile, ratio
+
+PACED_RATE = 500.0
+SETUP_TIMEOUT = 120.0
+"""Seconds for connecting and warming up 1000 receivers at most."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    receivers: int
+    scenarios: tuple[Scenario, ...]
+
+
+def plans(quick: bool) -> list[Plan]:
+    """What runs: (receivers, burst lines, paced lines) sized for --quick or a full run."""
+    sizes = (
+        [(100, 2000, 1000), (1000, 300, 500)] if quick else [(100, 10000, 2500), (1000, 1000, 1000)]
+    )
+    result = []
+    for receivers, burst_lines, paced_lines in sizes:
+        window = 1000 if receivers <= 100 else 500
+        result.append(
+            Plan(
+                receivers,
+                (
+                    Scenario("burst", burst_lines, None, window, timeout=60.0),
+                    Scenario(f"paced {PACED_RATE:g}/s", paced_lines, PACED_RATE, window, 60.0),
+                ),
+            )
+        )
+    return result
+
+
+async def _measure(server: _Server, adapter: Adapter, plan: Plan) -> list[RunResult]:
+    fan_out = FanOut(adapter, HOST, server.port, plan.receivers, server.pid)
+    try:
+        await asyncio.wait_for(fan_out.connect(), SETUP_TIMEOUT)
+        return [await fan_out.run(scenario) for scenario in plan.scenarios]
+    finally:
+        fan_out.close()
+
+
+def run(quick: bool, walkie_src: str | None = None) -> Section:
+    env_path = os.environ.get("PYTHONPATH")
+    if walkie_src:
+        os.environ["PYTHONPATH"] = f"{walkie_src}/pi"
+    try:
+        return _run(quick, walkie_src)
+    finally:
+        if walkie_src:
+            if env_path is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = env_path
+
+
+def _run(quick: bool, walkie_src: str | None) -> Section:
+    with_mosquitto = Mosquitto.available()
+    title = "1. Hub fan-out: walkie server vs mosquitto " + Mosquitto.version()
+    if walkie_src:
+        title += " (walkie from a patched copy)"
+    section = Section(
+        title, ["scenario", "figure", "walkie", "mosquitto", "walkie/mosq.", "method"]
+    )
+    for plan in plans(quick):
+        with WalkieServer() as walkie:
+            walkie_results = asyncio.run(_measure(walkie, WalkieAdapter(), plan))
+        mosquitto_results: list[RunResult | None] = [None] * len(walkie_results)
+        if with_mosquitto:
+            with Mosquitto() as broker:
+                mosquitto_results = list(asyncio.run(_measure(broker, MqttAdapter(), plan)))
+        for ours, theirs in zip(walkie_results, mosquitto_results, strict=True):
+            _add_rows(section, ours, theirs)
+    section.notes += [
+        f"Load generator: one asyncio process (bench/loadgen.py), one sender, N receivers; "
+        f"walkie as plain TCP lines, mosquitto as MQTT 3.1.1 QoS 0 (hand-written packets); "
+        f"{PAYLOAD_SIZE}-byte payloads carrying a monotonic_ns stamp.",
+        "Burst: as fast as the window allows (the sender stays at most 1000 lines, "
+        "500 for 1000 receivers, ahead of the slowest probe receiver); "
+        f"paced: {PACED_RATE:g} lines/s offered (with 1000 receivers that is 500k "
+        "deliveries/s, more than either server delivers here, so the window sets the pace).",
+        "On 2 cores the generator often is the limit (its own CPU row); the servers' CPU "
+        "time per delivery is the fairer comparison. Lower is better except deliveries/s.",
+    ]
+    if not with_mosquitto:
+        section.notes.append("mosquitto is not installed (Debian package mosquitto): no peer.")
+    return section
+
+
+def _add_rows(section: Section, ours: RunResult, theirs: RunResult | None) -> None:
+    scenario = f"{ours.receivers} rx, {ours.scenario.name}, {ours.sent} lines"
+
+    def both(value: RunResult | None, fmt: str) -> str:
+        return "n/a" if value is None else fmt
+
+    def lat(result: RunResult | None, fraction: float) -> float:
+        return float("nan") if result is None else percentile(result.latencies, fraction)
+
+    nan = float("nan")
+    rate_t = theirs.deliveries_per_second if theirs else nan
+    cpu_t = theirs.cpu_per_delivery if theirs else nan
+    section.add(
+        scenario,
+        "deliveries/s",
+        per_second(ours.deliveries_per_second),
+        both(theirs, per_second(rate_t)),
+        ratio(ours.deliveries_per_second, rate_t),
+        "deliveries counted at every receiver ÷ (last arrival − first send)",
+    )
+    for name, fraction in (("p50 latency", 0.5), ("p99 latency", 0.99)):
+        section.add(
+            "",
+            name,
+            ms(lat(ours, fraction)),
+            both(theirs, ms(lat(theirs, fraction))),
+            ratio(lat(ours, fraction), lat(theirs, fraction)),
+            f"stamp in the payload → read on {PROBES} probe receivers",
+        )
+    section.add(
+        "",
+        "server CPU per delivery",
+        microseconds(ours.cpu_per_delivery),
+        both(theirs, microseconds(cpu_t)),
+        ratio(ours.cpu_per_delivery, cpu_t),
+        "server utime+stime (/proc/PID/stat) over the run ÷ deliveries",
+    )
+    section.add(
+        "",
+        "lost / generator CPU",
+        f"{ours.lost} / {ours.generator_load:.0%}",
+        both(theirs, f"{theirs.lost} / {theirs.generator_load:.0%}" if theirs else ""),
+        "",
+        "expected − counted deliveries / generator CPU time ÷ run time",
+    )

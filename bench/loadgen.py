@@ -1,0 +1,412 @@
+"""One asyncio fan-out load generator, with one small adapter per protocol.
+
+The same code drives `walkie server` (plain TCP lines) and mosquitto (MQTT
+3.1.1, QoS 0), so the two servers get exactly the same load:
+
+* N receivers connect (in batches) and finish their handshake, then one sender.
+* Warm-up: the sender repeats a ``^`` payload until every receiver has seen one,
+  so every receiver is joined/subscribed before anything is measured.
+* A measured run: the sender sends ``lines`` payloads, each ``~`` and the
+  19-digit ``time.monotonic_ns()`` at which it was written, padded to
+  ``PAYLOAD_SIZE`` bytes; in a burst (as fast as the window allows) or paced
+  (on a schedule of ``rate`` lines per second).
+* Window: the sender never runs more than ``window`` lines ahead of the
+  slowest probe receiver, so neither server is pushed into dropping slow
+  readers (walkie drops a station whose send buffer overflows).
+* Every receiver counts ``~`` bytes (one per delivery, a C-speed
+  ``bytes.count``); a few probe receivers, spread over the connection order,
+  also parse each stamp: latency = arrival of the read that carried it - stamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bench import mqtt
+from bench.procstat import cpu_seconds, self_cpu_seconds
+
+MARK = b"~"
+WARM = b"^"
+STAMP_DIGITS = 19
+PAYLOAD_SIZE = 32
+PROBES = 8
+CONNECT_BATCH = 100
+HANDSHAKE_TIMEOUT = 30.0
+WARM_INTERVAL = 0.05
+WARM_TIMEOUT = 60.0
+STALL_TIMEOUT = 10.0
+"""A run ends early (and reports the loss) if no delivery arrives for this long."""
+BURST_BATCH = 64
+"""Lines the sender writes in one go in a burst."""
+HANDSHAKE_BYTES_KEPT = 4096
+SETTLE = 0.3
+"""Seconds of quiet after the warm-up, for stray notices to drain."""
+
+
+class Adapter(Protocol):
+    """What differs between the protocols: handshakes and framing."""
+
+    name: str
+
+    def receiver_hello(self, index: int) -> bytes: ...
+
+    def sender_hello(self) -> bytes: ...
+
+    def receiver_ready(self, head: bytes) -> bool: ...
+
+    def sender_ready(self, head: bytes) -> bool: ...
+
+    def frame(self, payload: bytes) -> bytes: ...
+
+
+class WalkieAdapter:
+    """walkie's plain mode, as netcat would speak it: one line per message."""
+
+    name = "walkie"
+
+    def receiver_hello(self, index: int) -> bytes:
+        return b"/help\n"  # any line joins the channel at once (no 1 s grace)
+
+    def sender_hello(self) -> bytes:
+        return b""
+
+    def receiver_ready(self, head: bytes) -> bool:
+        return b"/help lists" in head and b"commands:" in head
+
+    def sender_ready(self, head: bytes) -> bool:
+        return b"* welcome" in head
+
+    def frame(self, payload: bytes) -> bytes:
+        return payload + b"\n"
+
+
+class MqttAdapter:
+    """MQTT 3.1.1: receivers subscribe to one topic, the sender publishes at QoS 0."""
+
+    name = "mosquitto"
+    topic = b"walkie/bench"
+
+    def receiver_hello(self, index: int) -> bytes:
+        return mqtt.connect(f"rx{index}") + mqtt.subscribe(self.topic)
+
+    def sender_hello(self) -> bytes:
+        return mqtt.connect("tx")
+
+    def receiver_ready(self, head: bytes) -> bool:
+        return mqtt.has_packet(head, mqtt.SUBACK)
+
+    def sender_ready(self, head: bytes) -> bool:
+        return mqtt.has_packet(head, mqtt.CONNACK)
+
+    def frame(self, payload: bytes) -> bytes:
+        return mqtt.publish(self.topic, payload)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    lines: int
+    rate: float | None  # lines per second; None for a burst
+    window: int
+    timeout: float
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    receivers: int
+    sent: int
+    deliveries: int
+    seconds: float
+    latencies: list[float]
+    server_cpu: float
+    generator_cpu: float
+
+    @property
+    def expected(self) -> int:
+        return self.sent * self.receivers
+
+    @property
+    def lost(self) -> int:
+        return self.expected - self.deliveries
+
+    @property
+    def deliveries_per_second(self) -> float:
+        return self.deliveries / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def cpu_per_delivery(self) -> float:
+        return self.server_cpu / self.deliveries if self.deliveries else float("nan")
+
+    @property
+    def generator_load(self) -> float:
+        """The generator's CPU time as a fraction of one core during the run."""
+        return self.generator_cpu / self.seconds if self.seconds > 0 else float("nan")
+
+
+@dataclass
+class _Shared:
+    total: int = 0
+    expected: int = -1
+    last_ns: int = 0
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: int = 0
+    all_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    wanted_ready: int = 0
+    warm: int = 0
+    all_warm: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _Receiver(asyncio.Protocol):
+    def __init__(self, shared: _Shared, adapter: Adapter, index: int, probe: bool) -> None:
+        self.shared = shared
+        self.adapter = adapter
+        self.index = index
+        self.probe = probe
+        self.transport: asyncio.Transport | None = None
+        self.head = b""
+        self.ready = False
+        self.warm = False
+        self.seen = 0
+        self.latencies: list[float] = []
+        self._pending = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        hello = self.adapter.receiver_hello(self.index)
+        if hello:
+            transport.write(hello)
+
+    def data_received(self, data: bytes) -> None:
+        shared = self.shared
+        if not self.ready:
+            self.head = (self.head + data)[:HANDSHAKE_BYTES_KEPT]
+            if self.adapter.receiver_ready(self.head):
+                self.ready = True
+                self.head = b""
+                shared.ready += 1
+                if shared.ready >= shared.wanted_ready:
+                    shared.all_ready.set()
+        count = data.count(MARK)
+        if count or self._pending:
+            now = time.monotonic_ns()
+            shared.total += count
+            shared.last_ns = now
+            if self.probe:
+                self._parse_stamps(data, now)
+            if shared.total >= shared.expected >= 0:
+                shared.done.set()
+        elif not self.warm and WARM in data:
+            self.warm = True
+            shared.warm += 1
+            if shared.warm >= shared.wanted_ready:
+                shared.all_warm.set()
+
+    def _parse_stamps(self, data: bytes, now: int) -> None:
+        buffer = self._pending + data if self._pending else data
+        position = 0
+        while True:
+            start = buffer.find(MARK, position)
+            if start < 0:
+                self._pending = b""
+                break
+            end = start + 1 + STAMP_DIGITS
+            if end > len(buffer):
+                self._pending = buffer[start:]
+                break
+            self.latencies.append((now - int(buffer[start + 1 : end])) / 1e9)
+            self.seen += 1
+            position = end
+        self.shared.progress.set()
+
+    def reset(self) -> None:
+        self.seen = 0
+        self.latencies = []
+        self._pending = b""
+
+
+class _Sender(asyncio.Protocol):
+    def __init__(self, adapter: Adapter) -> None:
+        self.adapter = adapter
+        self.transport: asyncio.Transport | None = None
+        self.head = b""
+        self.ready = asyncio.Event()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        hello = self.adapter.sender_hello()
+        if hello:
+            transport.write(hello)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.ready.is_set():
+            self.head = (self.head + data)[:HANDSHAKE_BYTES_KEPT]
+            if self.adapter.sender_ready(self.head):
+                self.ready.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.writable.set()
+
+
+def _payload(stamp_ns: int) -> bytes:
+    text = MARK + b"%019d" % stamp_ns
+    return text + b"." * (PAYLOAD_SIZE - len(text))
+
+
+def _probe_indexes(receivers: int) -> set[int]:
+    count = min(PROBES, receivers)
+    if count <= 1:
+        return {0}
+    return {round(k * (receivers - 1) / (count - 1)) for k in range(count)}
+
+
+class FanOut:
+    """N receivers and one sender connected to one server; run scenarios on them."""
+
+    def __init__(
+        self, adapter: Adapter, host: str, port: int, receivers: int, server_pid: int
+    ) -> None:
+        self.adapter = adapter
+        self.host = host
+        self.port = port
+        self.receiver_count = receivers
+        self.server_pid = server_pid
+        self.shared = _Shared(wanted_ready=receivers)
+        self.receivers: list[_Receiver] = []
+        self.sender: _Sender | None = None
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        probes = _probe_indexes(self.receiver_count)
+        for first in range(0, self.receiver_count, CONNECT_BATCH):
+            indexes = range(first, min(first + CONNECT_BATCH, self.receiver_count))
+            made = await asyncio.gather(
+                *(
+                    loop.create_connection(
+                        self._receiver_factory(index, index in probes), self.host, self.port
+                    )
+                    for index in indexes
+                )
+            )
+            self.receivers += [protocol for _, protocol in made]
+        await asyncio.wait_for(self.shared.all_ready.wait(), HANDSHAKE_TIMEOUT)
+        _, sender = await loop.create_connection(
+            lambda: _Sender(self.adapter), self.host, self.port
+        )
+        self.sender = sender
+        await asyncio.wait_for(sender.ready.wait(), HANDSHAKE_TIMEOUT)
+        await self._warm_up()
+
+    def _receiver_factory(self, index: int, probe: bool) -> Callable[[], _Receiver]:
+        return lambda: _Receiver(self.shared, self.adapter, index, probe)
+
+    async def _warm_up(self) -> None:
+        sender = self._sender()
+        deadline = time.monotonic() + WARM_TIMEOUT
+        while not self.shared.all_warm.is_set():
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{self.shared.warm} of {self.receiver_count} receivers warmed up"
+                )
+            assert sender.transport is not None
+            sender.transport.write(self.adapter.frame(WARM))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.shared.all_warm.wait(), WARM_INTERVAL)
+        await asyncio.sleep(SETTLE)
+
+    def _sender(self) -> _Sender:
+        assert self.sender is not None, "connect() first"
+        return self.sender
+
+    def close(self) -> None:
+        for protocol in [*self.receivers, self.sender]:
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.abort()
+
+    async def run(self, scenario: Scenario) -> RunResult:
+        sender = self._sender()
+        assert sender.transport is not None
+        shared = self.shared
+        shared.total = 0
+        shared.expected = -1
+        shared.done.clear()
+        probes = [r for r in self.receivers if r.probe]
+        for probe in probes:
+            probe.reset()
+        start_ns = time.monotonic_ns()
+        shared.last_ns = start_ns
+        server_cpu = cpu_seconds(self.server_pid)
+        own_cpu = self_cpu_seconds()
+        deadline = time.monotonic() + scenario.timeout
+        sent = 0
+        while sent < scenario.lines and time.monotonic() < deadline and not sender.lost:
+            ahead = sent - min(probe.seen for probe in probes)
+            if ahead >= scenario.window:
+                shared.progress.clear()
+                try:
+                    await asyncio.wait_for(shared.progress.wait(), STALL_TIMEOUT)
+                except TimeoutError:
+                    break
+                continue
+            room = min(scenario.window - ahead, scenario.lines - sent)
+            if scenario.rate is None:
+                batch = min(BURST_BATCH, room)
+            else:
+                due_at = start_ns + sent * 1e9 / scenario.rate
+                wait = (due_at - time.monotonic_ns()) / 1e9
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                elapsed = (time.monotonic_ns() - start_ns) / 1e9
+                batch = max(1, min(room, int(elapsed * scenario.rate) + 1 - sent))
+            chunk = b"".join(
+                self.adapter.frame(_payload(time.monotonic_ns())) for _ in range(batch)
+            )
+            sender.transport.write(chunk)
+            sent += batch
+            if not sender.writable.is_set():
+                await sender.writable.wait()
+            elif scenario.rate is None:
+                await asyncio.sleep(0)  # let the receivers read
+        shared.expected = sent * self.receiver_count
+        if shared.total < shared.expected:
+            await self._drain(deadline)
+        end_ns = shared.last_ns
+        return RunResult(
+            scenario=scenario,
+            receivers=self.receiver_count,
+            sent=sent,
+            deliveries=shared.total,
+            seconds=(end_ns - start_ns) / 1e9,
+            latencies=[value for probe in probes for value in probe.latencies],
+            server_cpu=cpu_seconds(self.server_pid) - server_cpu,
+            generator_cpu=self_cpu_seconds() - own_cpu,
+        )
+
+    async def _drain(self, deadline: float) -> None:
+        shared = self.shared
+        while not shared.done.is_set():
+            before = shared.total
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                await asyncio.wait_for(shared.done.wait(), min(STALL_TIMEOUT, remaining))
+            except TimeoutError:
+                if shared.total == before or time.monotonic() >= deadline:
+                    return
