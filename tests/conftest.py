@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,11 +22,4 @@ def start_hub(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
 
     yield start
     for hub in hubs:
-        if hub.process.poll() is None:
-            hub.process.terminate()
-            try:
-                hub.process.wait(5)
-            except subprocess.TimeoutExpired:
-                hub.process.kill()
-        if hub.process.stderr:
-            hub.process.stderr.close()
+        hub.stop()

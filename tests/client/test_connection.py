@@ -16,7 +16,7 @@ from walkie.client.session import Busy, Event, Floor, LinkChanged, LinkState, Me
 from walkie.errors import ConfigError, ConnectError
 
 if TYPE_CHECKING:
-    from conftest import Hub
+    from support.hub import HubProcess as Hub
 
 DEADLINE = 15.0
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Hub, PipeClient, Probe, RunClient
+    from support.clients import PipeClient, Probe, RunClient
+    from support.hub import HubProcess as Hub
 
 StartClient = Callable[..., "PipeClient"]
 

@@ -6,7 +6,8 @@ import socket
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conftest import Hub, Probe, Terminal
+    from support.clients import Probe, Terminal
+    from support.hub import HubProcess as Hub
 
 
 def stored_lines(port: int) -> str:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from support.clients import PipeClient
 from support.hub import HubProcess, LineClient
-from support.station import PipeClient, SimulatedStation
+from support.station import SimulatedStation
 
 pytestmark = pytest.mark.simulator
 
@@ -40,13 +41,13 @@ def clients() -> Iterator[Callable[..., PipeClient]]:
     started: list[PipeClient] = []
 
     def start(port: int, nick: str) -> PipeClient:
-        client = PipeClient(port, nick)
+        client = PipeClient(f"127.0.0.1:{port}", "--nick", nick)
         started.append(client)
         return client
 
     yield start
     for client in started:
-        client.stop()
+        client.kill()
 
 
 def hold_button(station: SimulatedStation, button: str = "arduino") -> None:
@@ -60,7 +61,7 @@ def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, clients) -> None:
     port = pi.wait_serving()
     pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
     laptop = clients(port, "alice")
-    laptop.say("hello pi")
+    laptop.send("hello pi")
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: hello pi"))
 
 
@@ -74,7 +75,7 @@ def test_holding_the_arduino_button_sends_the_quick_message(stations, clients) -
     pi.command("release arduino")
     pi.wait_lcd(lambda rows: rows[1].startswith(">Yes"))
     hold_button(pi)
-    laptop.output.wait_for(lambda line: line == "<pi> Yes")
+    laptop.stdout.wait_for("<pi> Yes")
     pi.wait_lcd(lambda rows: rows[0].startswith("pi: Yes"))
 
 
@@ -84,8 +85,8 @@ def test_the_pi_gpio_button_behaves_like_the_arduinos(stations, clients) -> None
     laptop = clients(port, "alice")
     pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
     hold_button(pi, "pi")
-    laptop.output.wait_for(lambda line: line == "<pi> OK")
-    pi.output.wait_for(lambda line: line == "LED link=on talk=on")
+    laptop.stdout.wait_for("<pi> OK")
+    pi.wait_output("LED link=on talk=on")
 
 
 def test_a_press_while_another_station_talks_shows_busy(stations) -> None:

@@ -13,18 +13,75 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-WALKIE = [sys.executable, "-m", "walkie"]
-DEADLINE = 20.0
-"""Generous limit for anything to happen: only there so that a bug cannot hang the suite."""
+from support.lines import DEADLINE, LineReader
+
+WALKIE = [str(Path(sys.executable).with_name("walkie"))]
+"""The installed `walkie` command, as a user runs it."""
 
 
-@dataclass
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class HubProcess:
-    process: subprocess.Popen[str]
-    port: int
-    history_db: Path
+    """A `walkie server` subprocess; restartable on the same port and history file."""
+
+    def __init__(self, history_db: Path, *extra: str, port: int = 0) -> None:
+        self.history_db = history_db
+        self.extra = extra
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log: LineReader | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> HubProcess:
+        """Start the hub and wait until it listens (port 0: learn the port it got)."""
+        self.process = subprocess.Popen(
+            [
+                *WALKIE,
+                "server",
+                "--port",
+                str(self.port),
+                "--history-db",
+                str(self.history_db),
+                *self.extra,
+            ],
+            stderr=subprocess.PIPE,
+        )
+        assert self.process.stderr is not None
+        self.log = LineReader(self.process.stderr)
+        try:
+            line = self.log.first(lambda line: "listening on" in line)
+        except AssertionError:
+            self.kill()
+            raise
+        match = re.search(r"listening on \S+:(\d+)", line)
+        assert match, line
+        self.port = int(match.group(1))
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush; the history file is all that survives."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(DEADLINE)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
     def rss_kib(self) -> int:
+        assert self.process is not None
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         assert match
@@ -32,18 +89,7 @@ class HubProcess:
 
 
 def start_hub_process(history_db: Path, *extra: str, port: int = 0) -> HubProcess:
-    process = subprocess.Popen(
-        [*WALKIE, "server", "--port", str(port), "--history-db", str(history_db), *extra],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    match = re.search(r"listening on \S+:(\d+)", line)
-    if not match:
-        process.kill()
-        raise AssertionError(f"hub did not start: {line}{process.stderr.read()}")
-    return HubProcess(process, int(match.group(1)), history_db)
+    return HubProcess(history_db, *extra, port=port).start()
 
 
 @dataclass

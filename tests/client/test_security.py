@@ -1,0 +1,110 @@
+"""`walkie client` against a hub with a token and TLS: the token in the hello,
+the hub's certificate pinned on first use, a changed certificate refused."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.clients import PipeClient, Probe
+from support.hub import WALKIE, HubProcess
+from support.lines import DEADLINE
+
+TOKEN = "s3cret-token"
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    subprocess.run(
+        [*WALKIE, "cert", "--out", str(directory), "--name", "hub.test"],
+        check=True,
+        capture_output=True,
+        timeout=DEADLINE,
+    )
+    return directory / "hub.crt", directory / "hub.key"
+
+
+@pytest.fixture
+def tls_hub(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
+    hubs: list[HubProcess] = []
+
+    def start(*extra: str, port: int = 0) -> HubProcess:
+        hub = HubProcess(tmp_path / "history.sqlite3", "--max-rate", "0", *extra, port=port)
+        hubs.append(hub.start())
+        return hub
+
+    yield start
+    for hub in hubs:
+        hub.stop()
+
+
+def test_a_client_with_the_token_chats_and_one_without_is_refused(
+    tls_hub: Callable[..., HubProcess], pipe_client: Callable[..., PipeClient], token_file: Path
+) -> None:
+    hub = tls_hub("--token-file", str(token_file))
+    listener = Probe(hub.port)
+    listener.say(f"/auth {TOKEN}")
+    listener.wait_for("* token accepted…")
+    speaker = pipe_client(hub.address, "--nick", "alice", "--token-file", str(token_file))
+    speaker.send("with the right token")
+    assert speaker.finish() == 0
+    listener.wait_for("<alice> with the right token")
+    stranger = pipe_client(hub.address, "--nick", "mallory")
+    stranger.send("let me in")
+    assert stranger.finish() == 1
+    errors = stranger.stderr.rest()
+    assert any("token" in line for line in errors), errors
+    assert not any("Traceback" in line for line in errors)
+
+
+def test_the_hubs_certificate_is_pinned_on_first_use_and_a_changed_one_refused(
+    tls_hub: Callable[..., HubProcess], pipe_client: Callable[..., PipeClient], tmp_path: Path
+) -> None:
+    known = tmp_path / "known_hubs"
+    cert, key = make_certificate(tmp_path / "first")
+    hub = tls_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    first = pipe_client(hub.address, "--tls", "--known-hubs", str(known), "--nick", "alice")
+    first.send("over TLS")
+    assert first.finish() == 0
+    assert any(line.startswith("* trusting hub") for line in first.stderr.rest())
+    assert known.stat().st_mode & 0o777 == 0o600
+    assert known.read_text().startswith(f"{hub.address} sha256:")
+
+    again = pipe_client(hub.address, "--tls", "--known-hubs", str(known), "--nick", "alice")
+    again.send("still the same hub")
+    assert again.finish() == 0
+    assert not any("trusting" in line for line in again.stderr.rest())
+
+    hub.stop()
+    other_cert, other_key = make_certificate(tmp_path / "second")
+    tls_hub("--tls-cert", str(other_cert), "--tls-key", str(other_key), port=hub.port)
+    impostor = pipe_client(hub.address, "--tls", "--known-hubs", str(known), "--nick", "alice")
+    impostor.send("should not go out")
+    assert impostor.finish() == 1
+    errors = impostor.stderr.rest()
+    assert any("certificate of hub" in line and "has changed" in line for line in errors), errors
+
+
+def test_a_world_readable_token_file_is_refused_by_the_client(
+    hub: HubProcess, token_file: Path
+) -> None:
+    token_file.chmod(0o644)
+    result = subprocess.run(
+        [*WALKIE, "client", hub.address, "--token-file", str(token_file)],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+    assert result.returncode == 1
+    assert "readable by everyone" in result.stderr
