@@ -50,7 +50,16 @@ def credential_token() -> str | None:
     if not directory:
         return None
     path = Path(directory) / CREDENTIAL_NAME
-    return read_token(path) if path.exists() else None
+    # The unit's fallback credential (SetCredential=token:\n) is blank when no
+    # token file exists: that means an open hub, not an error.
+    try:
+        if not path.read_text(encoding="utf-8").strip():
+            return None
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"token credential {path} not readable: {exc}") from None
+    return read_token(path)
 
 
 def find_token(path: Path | None) -> str | None:

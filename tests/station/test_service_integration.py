@@ -1,0 +1,99 @@
+"""`walkie pi` as systemd runs it: READY=1 once serving, WATCHDOG=1 from the
+event loop, STATUS= lines, journald priorities on stderr, and it keeps running
+without an Arduino or GPIO hardware."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.hub import WALKIE, LineClient
+from support.lines import DEADLINE, LineReader
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify"))
+    sock.settimeout(DEADLINE)
+    yield sock
+    sock.close()
+
+
+def messages_until(sock: socket.socket, wanted: str) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        seen += sock.recv(4096).decode().splitlines()
+        if any(line.startswith(wanted) for line in seen):
+            return seen
+    raise AssertionError(f"no {wanted} in {seen}")
+
+
+def test_the_daemon_speaks_the_notify_protocol_and_runs_without_hardware(
+    tmp_path: Path, notify_socket: socket.socket
+) -> None:
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    environment = {
+        "NOTIFY_SOCKET": str(tmp_path / "notify"),
+        "WATCHDOG_USEC": "400000",
+        "JOURNAL_STREAM": "8:1234",
+        "PATH": "/usr/bin:/bin",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    process = subprocess.Popen(
+        [*WALKIE, "pi", "--config", str(config), "--serial", str(tmp_path / "no-arduino")],
+        env=environment,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    log = LineReader(process.stderr)
+    try:
+        ready = messages_until(notify_socket, "READY=1")
+        assert any(line.startswith("STATUS=serving") for line in ready)
+        watchdog = messages_until(notify_socket, "WATCHDOG=1")
+        assert watchdog
+        port = int(log.first(lambda line: "listening on" in line).rsplit(":", 1)[1])
+        warning = log.first(lambda line: "board not available" in line)
+        assert warning.startswith("<4>")
+        alice = LineClient.connect(port, "alice")
+        alice.send("/who")
+        alice.expect(
+            lambda line: (
+                line
+                in (
+                    "* pi joined (2 on the channel)",
+                    "* 2 on the channel: alice, pi; the floor is free",
+                )
+            )
+        )
+        status = messages_until(notify_socket, "STATUS=channel connected")
+        assert any("2 stations" in line or "no board" in line for line in status)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(DEADLINE) == 0
+        assert "STOPPING=1" in messages_until(notify_socket, "STOPPING=1")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "walkie.toml"
+    config.write_text("[serial]\nbaud = 1234\n")
+    result = subprocess.run(
+        [*WALKIE, "pi", "--config", str(config)], capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert result.returncode == 1
+    rates = "9600, 19200, 38400, 57600, 115200, 230400"
+    assert result.stderr.strip().splitlines() == [
+        f"walkie pi: {config}: serial.baud: must be one of {rates}"
+    ]
