@@ -330,3 +330,16 @@ def test_a_wrong_protocol_version_is_refused_and_closed(net: Net) -> None:
     (error,) = net.objects(conn)
     assert error["code"] == "version"
     assert conn in net.closed
+
+
+def test_the_welcome_names_the_history_so_clients_notice_a_new_one(tmp_path) -> None:
+    def channel_of(path: object) -> object:
+        net = Net(history=History(path))  # type: ignore[arg-type]
+        conn = net.connect_rich(1, nick="alice")
+        welcome = next(o for o in net.objects(conn) if o["t"] == "welcome")
+        net.channel.history.close()
+        return welcome["channel"]
+
+    first = channel_of(tmp_path / "a.sqlite3")
+    assert channel_of(tmp_path / "a.sqlite3") == first
+    assert channel_of(tmp_path / "b.sqlite3") != first

@@ -399,3 +399,19 @@ def test_garbage_after_the_welcome_is_reported_not_fatal() -> None:
         "protocol",
         "protocol",
     ]
+
+
+def test_a_hub_with_a_new_history_is_not_confused_with_the_old_one() -> None:
+    session = ClientSession(nick="alice")
+    session.connection_made()
+    session.receive_line(line(t="welcome", v=1, nick="alice", channel="old"), 0.0)
+    session.receive_line(line(t="synced", last=0), 0.0)
+    session.receive_line(msg(1, "from the old history"), 0.0)
+    session.connection_lost("hub replaced")
+    session.connection_made()
+    assert sent(session)[-1]["hello"]["last"] == 1
+    session.receive_line(line(t="welcome", v=1, nick="alice", channel="new"), 0.0)
+    session.receive_line(line(t="synced", last=0), 0.0)
+    session.events_received()
+    session.receive_line(msg(1, "first of the new history"), 0.0)
+    assert messages(session.events_received()) == [(1, "first of the new history", False)]

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_sender
     ON messages (session, client_id) WHERE session IS NOT NULL;
+CREATE TABLE IF NOT EXISTS channel (id TEXT NOT NULL);
+INSERT INTO channel (id) SELECT lower(hex(randomblob(8))) WHERE NOT EXISTS (SELECT 1 FROM channel);
 """
 
 
@@ -49,6 +51,8 @@ class History:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
+            self.channel_id: str = self._db.execute("SELECT id FROM channel").fetchone()[0]
+            """Names this history: message ids are only comparable within one channel id."""
         except (sqlite3.Error, OSError) as exc:
             raise ConfigError(f"cannot open history database {self.path}: {exc}") from exc
 

@@ -274,6 +274,7 @@ class Channel:
                     v=cmd.PROTOCOL_VERSION,
                     nick=station.nick,
                     server=f"walkie {__version__}",
+                    channel=self.history.channel_id,
                     max_line=self.limits.max_line,
                     floor_timeout=self.limits.floor_timeout,
                 ),

@@ -275,6 +275,8 @@ class ClientSession:
         self.floor_until: float | None = None
         self.fatal: Error | None = None
         """Set when the hub refused us for good (e.g. version mismatch): do not reconnect."""
+        self.channel: str | None = None
+        """The hub's history id: message ids are comparable only within one."""
         self.last_mid: int | None = None
         """The newest message id received from others (sent as ``last`` on resume)."""
 
@@ -523,6 +525,15 @@ class ClientSession:
             )
             return
         self._welcomed = True
+        channel = obj.get("channel")
+        if isinstance(channel, str):
+            if self.channel is not None and channel != self.channel:
+                # A new history (the hub's file was replaced): its message ids
+                # start again, so what we saw before says nothing about them.
+                self._seen.clear()
+                self._seen_order.clear()
+                self.last_mid = None
+            self.channel = channel
         old_nick = self.nick
         self.nick = sanitize(_str(obj, "nick"))
         self._pending_nick = None
