@@ -1,0 +1,40 @@
+"""`walkie pi --simulate` on a real terminal (tmux): the virtual LCD and LEDs
+are drawn, and keys press and release the Arduino's and the Pi's buttons."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from support.clients import Terminal
+from support.hub import WALKIE, LineClient
+
+pytestmark = pytest.mark.simulator
+
+
+def test_the_terminal_view_shows_the_lcd_and_the_keys_drive_both_buttons(tmp_path: Path) -> None:
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    screen = Terminal(*WALKIE, "pi", "--simulate", "--config", str(config))
+    try:
+        shown = screen.wait_until(lambda text: "|>OK         1 on|" in text, "the idle LCD")
+        assert "LED link: on" in shown
+        port = int(shown.split("hub 127.0.0.1:")[1].split()[0])
+        bob = LineClient.connect(port, "bob")
+        screen.press("p")  # the Pi's GPIO button: a tap selects the next message
+        screen.wait_for("Pi button: PRESSED")
+        screen.press("p")
+        screen.wait_for("|>Yes        2 on|")
+        screen.press("a")  # the Arduino's button: held long enough to key up
+        screen.wait_for("Arduino button: PRESSED")
+        time.sleep(1.0)
+        screen.wait_for("LED talk: on")
+        screen.press("a")
+        assert bob.expect(lambda line: line.startswith("<pi>")) == "<pi> Yes"
+        screen.wait_for("|pi: Yes         |")
+        screen.press("q")
+        screen.wait_for("[exit 0]")
+    finally:
+        screen.close()
