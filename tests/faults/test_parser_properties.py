@@ -1,0 +1,174 @@
+"""Property tests of the channel's parsers: whatever bytes or text a station
+sends, the line splitter stays bounded and agrees with a plain reference, the
+command parsers always answer with a command (never an exception), and
+sanitised text carries no control, escape or bidirectional-override character."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from walkie.channel import commands as cmd
+from walkie.channel.lines import LineSplitter, LineTooLong
+from walkie.channel.text import sanitize
+
+MAX_LINE = 40
+"""Small, so that generated input crosses the limit often."""
+EXAMPLES = 300
+COMMAND_TYPES = (
+    cmd.Say,
+    cmd.Talk,
+    cmd.Over,
+    cmd.Nick,
+    cmd.Who,
+    cmd.HistoryRequest,
+    cmd.Help,
+    cmd.Quit,
+    cmd.Ping,
+    cmd.Hello,
+    cmd.Invalid,
+)
+FORBIDDEN = (
+    {chr(c) for c in range(0x20)}
+    | {chr(c) for c in range(0x7F, 0xA0)}
+    | {chr(c) for c in range(0x202A, 0x202F)}
+    | {chr(c) for c in range(0x2066, 0x206A)}
+)
+"""What docs/protocol.md promises never to pass: C0, DEL, C1 (ESC among them),
+bidirectional embeddings, overrides and isolates."""
+
+# Bytes with many newlines, carriage returns and line-length edge cases.
+stream_bytes = st.lists(
+    st.one_of(
+        st.binary(max_size=3 * MAX_LINE),
+        st.sampled_from([b"\n", b"\r\n", b"\r", b"x" * MAX_LINE, b"y" * (MAX_LINE + 1)]),
+    ),
+    max_size=12,
+).map(b"".join)
+cuts = st.lists(st.integers(min_value=0, max_value=10_000), max_size=8)
+
+
+def reference_lines(stream: bytes, max_line: int) -> list[bytes | LineTooLong]:
+    """The lines a correct splitter yields: split on \\n, one \\r stripped, long ones refused;
+    an unfinished tail yields only a refusal once it is already too long."""
+    *complete, tail = stream.split(b"\n")
+    out: list[bytes | LineTooLong] = []
+    for line in complete:
+        line = line.removesuffix(b"\r")
+        out.append(LineTooLong(max_line) if len(line) > max_line else line)
+    if len(tail) > max_line + 1:
+        out.append(LineTooLong(max_line))
+    return out
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(stream=stream_bytes, cut_points=cuts)
+def test_the_splitter_matches_the_reference_however_the_bytes_are_chunked(
+    stream: bytes, cut_points: list[int]
+) -> None:
+    splitter = LineSplitter(MAX_LINE)
+    edges = sorted({0, len(stream), *(c % (len(stream) + 1) for c in cut_points)})
+    got: list[bytes | LineTooLong] = []
+    for start, end in itertools.pairwise(edges):
+        splitter.feed(stream[start:end])
+        while (item := splitter.next_line()) is not None:
+            got.append(item)
+        # Bounded: after draining, at most one unfinished line plus a "\r" is kept.
+        assert splitter.buffered <= MAX_LINE + 1
+    assert got == reference_lines(stream, MAX_LINE)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(stream=stream_bytes)
+def test_no_line_out_of_the_splitter_is_over_the_limit_or_holds_a_newline(stream: bytes) -> None:
+    splitter = LineSplitter(MAX_LINE)
+    splitter.feed(stream)
+    while (item := splitter.next_line()) is not None:
+        if isinstance(item, bytes):
+            assert len(item) <= MAX_LINE
+            assert b"\n" not in item
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(line=st.text())
+def test_parse_plain_answers_every_line_with_a_command(line: str) -> None:
+    command = cmd.parse_plain(line)
+    assert isinstance(command, COMMAND_TYPES)
+    if isinstance(command, cmd.Say):
+        assert command.text in (line, line[1:])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+rich_objects = st.fixed_dictionaries(
+    {},
+    optional={
+        "t": st.sampled_from(["msg", "talk", "over", "nick", "who", "history", "ping", "quit"])
+        | st.text(max_size=8),
+        "id": json_values,
+        "text": json_values,
+        "nick": json_values,
+        "n": json_values,
+    },
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(line=st.one_of(st.text(), rich_objects.map(json.dumps), json_values.map(json.dumps)))
+def test_parse_rich_answers_every_line_with_a_command(line: str) -> None:
+    command = cmd.parse_rich(line)
+    assert isinstance(command, COMMAND_TYPES)
+    if isinstance(command, cmd.Say):
+        assert isinstance(command.text, str)
+        assert isinstance(command.client_id, int) and command.client_id >= 0
+    if isinstance(command, cmd.HistoryRequest):
+        assert 0 <= command.count <= cmd.HISTORY_MAX
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(argument=st.one_of(st.text(), rich_objects.map(json.dumps), json_values.map(json.dumps)))
+def test_parse_hello_answers_every_argument_with_hello_or_invalid(argument: str) -> None:
+    command = cmd.parse_hello(argument)
+    assert isinstance(command, cmd.Hello | cmd.Invalid)
+    if isinstance(command, cmd.Hello):
+        assert 0 <= command.history <= cmd.HISTORY_MAX
+
+
+hostile_text = st.lists(
+    st.one_of(
+        st.characters(),
+        st.sampled_from(sorted(FORBIDDEN)),
+        st.sampled_from(["\x1b[", "\x1b]", "\x9b", "\x07", "\x1b\\", "m", "0", ";", "\t"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(text=hostile_text)
+def test_sanitize_lets_no_control_escape_or_bidi_override_through(text: str) -> None:
+    clean = sanitize(text)
+    assert not FORBIDDEN & set(clean)
+    assert len(clean) <= len(text)
+    assert sanitize(clean) == clean
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sanitize keeps other unprintable characters: U+2028/U+2029 (line and paragraph "
+    "separators), U+200E/U+200F/U+061C (bidi marks), U+FEFF, U+00AD",
+)
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(text=hostile_text)
+def test_sanitized_text_is_printable(text: str) -> None:
+    clean = sanitize(text)
+    assert clean.replace(" ", "x").isprintable()
