@@ -2,7 +2,7 @@
 
 from walkie.channel.lines import LineSplitter, LineTooLong
 from walkie.channel.ratelimit import TokenBucket
-from walkie.channel.text import is_valid_nick, sanitize
+from walkie.text import is_valid_nick, sanitize
 
 
 def drain(splitter: LineSplitter) -> list[bytes | LineTooLong]:

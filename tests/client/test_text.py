@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from walkie.client.text import is_valid_nick, sanitize
+from walkie.text import is_valid_nick, sanitize
 
 
 @pytest.mark.parametrize(

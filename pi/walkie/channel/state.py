@@ -25,7 +25,7 @@ from walkie import __version__
 from walkie.channel import commands as cmd
 from walkie.channel import render
 from walkie.channel.history import History, StoredMessage
-from walkie.channel.text import is_valid_nick, is_valid_session, sanitize
+from walkie.text import is_valid_nick, is_valid_session, sanitize
 
 JOIN_GRACE = 1.0
 """Seconds a new connection has to say /hello before it joins in plain mode."""

@@ -107,7 +107,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from walkie.client.text import is_valid_nick
+    from walkie.text import is_valid_nick
 
     host, port = parse_address(args.address)
     nick: str | None = args.nick

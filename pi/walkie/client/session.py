@@ -42,8 +42,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from walkie.client.text import is_valid_nick, sanitize
 from walkie.errors import WalkieError
+from walkie.text import is_valid_nick, sanitize
 
 PROTOCOL_VERSION = 1
 MAX_OUTBOX = 1000

@@ -44,8 +44,8 @@ from walkie.client.session import (
     Synced,
     Welcome,
 )
-from walkie.client.text import sanitize
 from walkie.known_hubs import HubSecurity
+from walkie.text import sanitize
 
 COMMANDS: dict[str, str] = {
     "/nick": "/nick NAME — change your nick",

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from walkie.channel.text import is_valid_nick
 from walkie.errors import ConfigError
+from walkie.text import is_valid_nick
 
 DEFAULT_CONFIG_PATH = Path("/etc/walkie/walkie.toml")
 DEFAULT_QUICK_MESSAGES = ("OK", "Yes", "No", "On my way", "Call me")
