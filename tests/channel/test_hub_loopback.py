@@ -144,7 +144,8 @@ def test_a_flood_is_slowed_without_loss_while_others_keep_chatting(start_hub: St
 
 
 def test_a_station_that_never_reads_is_dropped_and_nobody_waits(start_hub: StartHub) -> None:
-    hub = start_hub("--max-rate", "0", "--max-send-buffer", "65536")
+    # A fast talker, but one a reading station keeps up with.
+    hub = start_hub("--max-rate", "3000", "--burst", "100", "--max-send-buffer", "65536")
     lazy = socket.socket()
     lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     lazy.connect(("127.0.0.1", hub.port))

@@ -26,6 +26,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from walkie.channel.history import History
 from walkie.channel.lines import LineSplitter, LineTooLong
@@ -50,6 +51,10 @@ RICH_IDLE_TIMEOUT = 60.0
 """Rich clients ping every 20 s; one silent for this long is gone."""
 IDLE_SWEEP_INTERVAL = 10.0
 SLOW_DOWN_NOTICE_INTERVAL = 10.0
+BACKLOG_GRACE = 5.0
+"""Seconds a station may stay above its send buffer before it is dropped."""
+BACKLOG_HARD_LIMIT = 4
+"""A station whose backlog exceeds this many send buffers is dropped at once."""
 TCP_KEEPALIVE_IDLE = 30
 TCP_KEEPALIVE_INTERVAL = 10
 TCP_KEEPALIVE_COUNT = 3
@@ -248,11 +253,12 @@ class _StationConnection(asyncio.Protocol):
         self._leave_reason = "left"
         self._eof = False
         self._outbox: list[bytes] = []
+        self._backlog_check: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.set_write_buffer_limits(high=self.hub.config.max_send_buffer)
+        # uvloop's transports implement the interface without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.set_write_buffer_limits(high=self.hub.config.max_send_buffer)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             _enable_keepalive(sock)
@@ -272,13 +278,25 @@ class _StationConnection(asyncio.Protocol):
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._throttled is not None:
-            self._throttled.cancel()
+        for timer in (self._throttled, self._backlog_check):
+            if timer is not None:
+                timer.cancel()
         self.hub.detach(self, self._leave_reason)
 
     def pause_writing(self) -> None:
-        # The station reads slower than the channel talks: drop it rather than
-        # let its backlog grow or slow anyone else down.
+        # More unsent output than the send buffer: a burst a reading station
+        # will catch up with, or a station that does not read. Give it a
+        # moment; never let its backlog grow without bound or slow anyone down.
+        if self._backlog_check is None:
+            self._backlog_check = self.hub.loop.call_later(BACKLOG_GRACE, self._still_behind)
+
+    def resume_writing(self) -> None:
+        if self._backlog_check is not None:
+            self._backlog_check.cancel()
+            self._backlog_check = None
+
+    def _still_behind(self) -> None:
+        self._backlog_check = None
         self.drop("dropped: not reading")
 
     def write(self, data: bytes) -> None:
@@ -292,10 +310,20 @@ class _StationConnection(asyncio.Protocol):
         if not outbox:
             return
         self._outbox = []
-        if not self.transport.is_closing():
-            self.transport.write(outbox[0] if len(outbox) == 1 else b"".join(outbox))
+        if self.transport.is_closing():
+            return
+        self.transport.write(outbox[0] if len(outbox) == 1 else b"".join(outbox))
+        if (
+            self.transport.get_write_buffer_size()
+            > BACKLOG_HARD_LIMIT * self.hub.config.max_send_buffer
+        ):
+            self.drop("dropped: not reading")
 
     def drop(self, reason: str) -> None:
+        log.info(
+            "dropping connection %d: %s (%d bytes unsent)",
+            self.conn, reason, self.transport.get_write_buffer_size(),
+        )
         self._leave_reason = reason
         self.transport.abort()
 
