@@ -6,9 +6,10 @@ rate limit (by pausing reads, so nothing is lost and nobody else waits),
 dropping stations that do not read (write-buffer high-water mark), TCP
 keepalive and the idle timeout of rich clients, and the floor timer.
 
-Output is queued per station and written once per event-loop iteration, after
-all of that iteration's reads: a burst fanned out to a thousand stations costs
-one ``send`` per station, not one per line per station.
+Output is queued per station and written when a read's lines are handled
+(or at the end of the loop iteration for output caused otherwise): a read full
+of lines fanned out to a thousand stations costs one ``send`` per station, not
+one per line per station.
 
 Example::
 
@@ -202,10 +203,13 @@ class Hub:
     def mark_dirty(self, connection: _StationConnection) -> None:
         self._dirty.append(connection)
         if self._flush_handle is None:
-            self._flush_handle = self.loop.call_soon(self._flush)
+            self._flush_handle = self.loop.call_soon(self.flush)
 
-    def _flush(self) -> None:
-        self._flush_handle = None
+    def flush(self) -> None:
+        """Write every station's queued output now (one write each)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
         dirty, self._dirty = self._dirty, []
         for connection in dirty:
             connection.flush()
@@ -322,12 +326,22 @@ class _StationConnection(asyncio.Protocol):
     def drop(self, reason: str) -> None:
         log.info(
             "dropping connection %d: %s (%d bytes unsent)",
-            self.conn, reason, self.transport.get_write_buffer_size(),
+            self.conn,
+            reason,
+            self.transport.get_write_buffer_size(),
         )
         self._leave_reason = reason
         self.transport.abort()
 
     def _process_lines(self) -> None:
+        """Handle the complete lines received, then send what they caused:
+        a read full of lines costs one write per station, a single line no delay."""
+        try:
+            self._process_buffered_lines()
+        finally:
+            self.hub.flush()
+
+    def _process_buffered_lines(self) -> None:
         if self._throttled is not None:
             return
         while True:
