@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.hub import HubProcess, start_hub_process
+from support.hub import TOKEN, HubProcess, start_hub_process
 
 
 @pytest.fixture
@@ -23,3 +23,12 @@ def start_hub(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
     yield start
     for hub in hubs:
         hub.stop()
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    """A file holding :data:`TOKEN`, readable by its owner only."""
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    path.chmod(0o600)
+    return path

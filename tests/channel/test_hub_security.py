@@ -14,18 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from support.hub import DEADLINE, WALKIE, HubProcess, LineClient, start_hub_process
+from support.hub import DEADLINE, TOKEN, WALKIE, HubProcess, LineClient, start_hub_process
 
 StartHub = Callable[..., HubProcess]
-TOKEN = "correct horse battery staple"
-
-
-@pytest.fixture
-def token_file(tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(TOKEN + "\n")
-    path.chmod(0o600)
-    return path
 
 
 def connect_raw(port: int) -> LineClient:

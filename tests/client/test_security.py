@@ -10,18 +10,8 @@ from pathlib import Path
 import pytest
 
 from support.clients import PipeClient, Probe
-from support.hub import WALKIE, HubProcess
+from support.hub import TOKEN, WALKIE, HubProcess
 from support.lines import DEADLINE
-
-TOKEN = "s3cret-token"
-
-
-@pytest.fixture
-def token_file(tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(TOKEN + "\n")
-    path.chmod(0o600)
-    return path
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:

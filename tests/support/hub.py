@@ -17,6 +17,8 @@ from support.lines import DEADLINE, LineReader
 
 WALKIE = [str(Path(sys.executable).with_name("walkie"))]
 """The installed `walkie` command, as a user runs it."""
+TOKEN = "correct horse battery staple"
+"""The shared token of the hubs that the security tests start."""
 
 
 def free_port() -> int:
