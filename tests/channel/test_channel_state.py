@@ -343,3 +343,22 @@ def test_the_welcome_names_the_history_so_clients_notice_a_new_one(tmp_path) -> 
     first = channel_of(tmp_path / "a.sqlite3")
     assert channel_of(tmp_path / "a.sqlite3") == first
     assert channel_of(tmp_path / "b.sqlite3") != first
+
+
+def test_a_long_absence_is_replayed_in_pages_without_skipping_anything() -> None:
+    net = Net(ChannelLimits(resume_limit=4))
+    bob = net.connect(1, "bob")
+    for n in range(10):
+        net.say(bob, f"line {n}")
+    alice = net.connect_rich(2, nick="alice", session="s1", last=0)
+    first = net.objects(alice)
+    assert [o["text"] for o in first if o["t"] == "msg"] == [f"line {n}" for n in range(4)]
+    assert first[-1] == {"t": "synced", "last": 4, "more": True}
+    replayed = []
+    while True:
+        net.say(alice, json.dumps({"t": "resume", "after": first[-1]["last"]}))
+        first = net.objects(alice)
+        replayed += [o["text"] for o in first if o["t"] == "msg"]
+        if not first[-1]["more"]:
+            break
+    assert replayed == [f"line {n}" for n in range(4, 10)]

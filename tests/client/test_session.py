@@ -415,3 +415,25 @@ def test_a_hub_with_a_new_history_is_not_confused_with_the_old_one() -> None:
     session.events_received()
     session.receive_line(msg(1, "first of the new history"), 0.0)
     assert messages(session.events_received()) == [(1, "first of the new history", False)]
+
+
+def test_a_resume_in_pages_asks_for_each_next_page_and_loses_nothing() -> None:
+    session = ClientSession(nick="alice")
+    connect(session, last=0)
+    session.receive_line(msg(1, "seen before"), 0.0)
+    session.events_received()
+    session.connection_lost("hub restarted")
+    session.connection_made()
+    session.receive_line(line(t="welcome", v=1, nick="alice"), 0.0)
+    session.receive_line(msg(2, "page one", history=True), 0.0)
+    session.receive_line(msg(9, "live while replaying"), 0.0)
+    session.receive_line(line(t="synced", last=2, more=True), 0.0)
+    assert sent(session)[-1] == {"t": "resume", "after": 2}
+    session.receive_line(msg(3, "page two", history=True), 0.0)
+    session.receive_line(msg(9, "live while replaying", history=True), 0.0)
+    session.receive_line(line(t="synced", last=9, more=False), 0.0)
+    shown = messages(session.events_received())
+    assert [text for _, text, _ in shown] == ["page one", "live while replaying", "page two"]
+    session.connection_lost("again")
+    session.connection_made()
+    assert sent(session)[-1]["hello"]["last"] == 9

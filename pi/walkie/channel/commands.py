@@ -44,6 +44,13 @@ class HistoryRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """Replay the next page of messages after ``after`` (a resume in several pages)."""
+
+    after: int
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     pass
 
@@ -75,7 +82,9 @@ class Invalid:
     client_id: int | None = None
 
 
-Command = Say | Talk | Over | Nick | Who | HistoryRequest | Help | Quit | Ping | Hello | Invalid
+Command = (
+    Say | Talk | Over | Nick | Who | HistoryRequest | Resume | Help | Quit | Ping | Hello | Invalid
+)
 
 HELLO_PREFIX = "/hello "
 
@@ -166,6 +175,9 @@ def parse_rich(line: str) -> Command:
             if not _is_count(count):
                 return Invalid("bad_json", "history needs a count n")
             return HistoryRequest(min(count, HISTORY_MAX))
+        case "resume":
+            after = fields.get("after")
+            return Resume(after) if _is_count(after) else Invalid("bad_json", "resume needs after")
         case "ping":
             return Ping()
         case "quit":

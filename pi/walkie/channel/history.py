@@ -80,17 +80,20 @@ class History:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def since(self, mid: int, limit: int) -> list[StoredMessage]:
-        """Messages newer than ``mid``, oldest first; the newest ``limit`` of them."""
+    def after(self, mid: int, limit: int) -> list[StoredMessage]:
+        """The first ``limit`` messages newer than ``mid``, oldest first (one page of a resume)."""
         rows = self._db.execute(
-            "SELECT mid, ts, nick, text FROM messages WHERE mid > ? ORDER BY mid DESC LIMIT ?",
+            "SELECT mid, ts, nick, text FROM messages WHERE mid > ? ORDER BY mid LIMIT ?",
             (mid, limit),
         ).fetchall()
-        return [StoredMessage(*row) for row in reversed(rows)]
+        return [StoredMessage(*row) for row in rows]
 
     def latest(self, count: int) -> list[StoredMessage]:
         """The newest ``count`` messages, oldest first."""
-        return self.since(0, count)
+        rows = self._db.execute(
+            "SELECT mid, ts, nick, text FROM messages ORDER BY mid DESC LIMIT ?", (count,)
+        ).fetchall()
+        return [StoredMessage(*row) for row in reversed(rows)]
 
     def newest_id(self) -> int:
         row = self._db.execute("SELECT COALESCE(MAX(mid), 0) FROM messages").fetchone()

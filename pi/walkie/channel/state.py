@@ -284,10 +284,9 @@ class Channel:
         out.append(Send(station.conn, self._stations_line()))
         out.append(Send(station.conn, self._floor_line()))
         if hello.last_seen is not None:
-            replay = self.history.since(hello.last_seen, self.limits.resume_limit)
+            self._resume(station, hello.last_seen, out)
         else:
-            replay = self.history.latest(hello.history) if hello.history else []
-        self._replay(station, replay, out)
+            self._replay(station, self.history.latest(hello.history) if hello.history else [], out)
 
     def _authenticate_plain(self, station: _Station, text: str, out: list[Output]) -> None:
         command, _, argument = text.partition(" ")
@@ -369,6 +368,8 @@ class Channel:
                 self._change_nick(station, nick, out)
             case cmd.Who():
                 self._who(station, out)
+            case cmd.Resume(after):
+                self._resume(station, after, out)
             case cmd.HistoryRequest(count):
                 self._replay(station, self.history.latest(count), out, requested=True)
             case cmd.Help():
@@ -506,6 +507,15 @@ class Channel:
             f"; {self.floor_holder} is talking" if self.floor_holder else "; the floor is free"
         )
         self._notice(station, f"{len(nicks)} on the channel: {', '.join(nicks)}{talking}", out)
+
+    def _resume(self, station: _Station, after: int, out: list[Output]) -> None:
+        """One page of what a station missed; ``"more": true`` when another follows."""
+        page = self.history.after(after, self.limits.resume_limit)
+        for message in page:
+            out.append(Send(station.conn, render.rich_message(message, history=True)))
+        last = page[-1].mid if page else after
+        more = len(page) == self.limits.resume_limit and last < self.history.newest_id()
+        out.append(Send(station.conn, render.rich(t="synced", last=last, more=more)))
 
     def _replay(
         self,

@@ -591,9 +591,13 @@ class ClientSession:
         self._deliver(message)
 
     def _deliver(self, message: Message) -> None:
-        if message.mid in self._seen:
+        # While a resume is still being replayed, a live message must not move
+        # the resume point past the pages not yet received.
+        replaying = self._expect_hello_synced and self.last_mid is not None
+        seen = message.mid in self._seen
+        self._remember(message.mid, advance_last=message.history or not replaying)
+        if seen:
             return
-        self._remember(message.mid, advance_last=True)
         if message.history and self._quiet_replay:
             return
         self._events.append(message)
@@ -601,6 +605,10 @@ class ClientSession:
     def _on_synced(self, obj: dict[str, Any]) -> None:
         last = obj.get("last")
         last_mid = last if isinstance(last, int) and not isinstance(last, bool) else None
+        if self._expect_hello_synced and obj.get("more") is True and last_mid is not None:
+            # A long absence is replayed in pages: ask for the next one.
+            self._to_send.append(_dumps({"t": "resume", "after": last_mid}))
+            return
         if self._expect_hello_synced:
             self._expect_hello_synced = False
             self._quiet_replay = False
