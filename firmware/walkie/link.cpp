@@ -29,6 +29,10 @@ void Link::begin(uint8_t resetCause, uint32_t now) {
     state_ = LINK_WAITING;
     display_.clear();
     display_.setText(0, WAITING_TEXT, now);
+    // A reset may have cut a frame short: end it, so the Pi's decoder sees
+    // the reset announcement at once instead of a corrupt frame (protocol §1).
+    const uint8_t delimiter = 0x00;
+    write_(&delimiter, 1);
     sendInfo(INFO_FLAG_BOOT, now);
 }
 
