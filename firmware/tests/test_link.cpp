@@ -96,6 +96,18 @@ TEST(a_reset_is_announced_with_a_boot_info_and_waiting_for_pi) {
     CHECK_EQ(board.link.state(), LINK_WAITING);
 }
 
+TEST(a_reset_in_the_middle_of_a_frame_is_still_announced_at_once) {
+    Board board;
+    take();
+    uint8_t wire[MAX_WIRE];
+    uint8_t n = encodeFrame(MSG_HEARTBEAT, 0, nullptr, 0, wire);
+    capture(wire, (uint8_t)(n / 2));  // the frame the reset cut short
+    board.link.begin(0x02, board.now);  // the sketch starting again
+    std::vector<Sent> out = take();
+    CHECK_EQ(out.size(), 1u);
+    CHECK_EQ(out[0].type, MSG_INFO);
+}
+
 TEST(nothing_is_sent_before_the_first_hello) {
     Board board;
     take();
