@@ -11,12 +11,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from walkie.board.port import (
-    AmbiguousBoardError,
-    BoardNotFoundError,
-    find_board_port,
-    open_port,
-)
+from walkie.board.detect import AmbiguousBoardError, BoardNotFoundError, find_board_port
+from walkie.board.port import open_port
 from walkie.errors import WalkieError
 
 

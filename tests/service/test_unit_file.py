@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from walkie.board.port import KNOWN_BOARD_USB_IDS
+from walkie.board.detect import KNOWN_BOARD_USB_IDS
 from walkie.secrets import CREDENTIAL_NAME, credential_token
 
 SYSTEMD_DIR = Path(__file__).parents[2] / "systemd"

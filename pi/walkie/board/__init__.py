@@ -1,10 +1,12 @@
 """The Pi <-> Arduino serial link: frame codec, link state machine and port driver.
 
 `frames` (COBS + CRC-16 codec), `messages` (payloads), `link` (the pure link
-state machine) and `port` (the pyserial driver `BoardLink`). The names a
+state machine), `detect` (finding the Arduino among the serial ports) and
+`port` (the pyserial driver `BoardLink`). The names a
 station needs are re-exported here.
 """
 
+from walkie.board.detect import AmbiguousBoardError, BoardNotFoundError, find_board_port
 from walkie.board.link import (
     BoardReset,
     ButtonChanged,
@@ -16,15 +18,7 @@ from walkie.board.link import (
     RowContent,
 )
 from walkie.board.messages import BoardInfo
-from walkie.board.port import (
-    AmbiguousBoardError,
-    BoardEvent,
-    BoardLink,
-    BoardNotFoundError,
-    PortOpened,
-    PortUnavailable,
-    find_board_port,
-)
+from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
 
 __all__ = [
     "AmbiguousBoardError",

@@ -1,9 +1,10 @@
-"""The serial port shell around `Link`: finding, opening and serving the port.
+"""The serial port shell around `Link`: opening and serving the port.
 
-This module owns the I/O of the board link: auto-detecting the Arduino, opening
-the port exclusively without resetting the board on every close, one thread
-that reads, writes and keeps time, and reopening the port (with backoff) after
-unplugs and read errors. The protocol itself lives in the pure `link` module.
+This module owns the I/O of the board link: opening the port (the configured
+one, or the one `walkie.board.detect` finds) exclusively without resetting the
+board on every close, one thread that reads, writes and keeps time, and
+reopening the port (with backoff) after unplugs and read errors. The protocol
+itself lives in the pure `link` module.
 
 Interface for the Pi station::
 
@@ -40,15 +41,14 @@ import os
 import select
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, cast
 
 import serial
-from serial.tools import list_ports
 
+from walkie.board.detect import find_board_port
 from walkie.board.link import Link, LinkEvent, LinkState, Output, RowContent
 from walkie.board.messages import BoardInfo
 from walkie.errors import ConnectError
@@ -56,7 +56,6 @@ from walkie.errors import ConnectError
 log = logging.getLogger(__name__)
 
 DEFAULT_BAUDRATE = 115200
-BY_ID_DIR = Path("/dev/serial/by-id")
 REOPEN_BACKOFF_MIN_S = 0.1
 REOPEN_BACKOFF_MAX_S = 2.0
 # A port that takes longer than this to accept a few bytes is treated as gone.
@@ -66,24 +65,6 @@ URL_POLL_S = 0.02
 # The most bytes taken from the port in one read; the decoder bounds the rest.
 MAX_READ = 4096
 JOIN_TIMEOUT_S = 5.0
-
-# (vendor id, product id or None for "any product of this vendor").
-KNOWN_BOARD_USB_IDS: frozenset[tuple[int, int | None]] = frozenset(
-    {
-        (0x2341, None),  # Arduino LLC
-        (0x2A03, None),  # Arduino SRL (arduino.org)
-        (0x1A86, 0x7523),  # CH340, on most Uno clones
-        (0x0403, 0x6001),  # FTDI FT232R, on older boards and clones
-    }
-)
-
-
-class BoardNotFoundError(ConnectError):
-    """No serial port looks like an Arduino."""
-
-
-class AmbiguousBoardError(ConnectError):
-    """Several ports look like an Arduino; the configuration must choose one."""
 
 
 @dataclass(frozen=True)
@@ -117,54 +98,6 @@ class SerialPort(Protocol):
     def write(self, data: bytes, /) -> int | None: ...
 
     def close(self) -> None: ...
-
-
-class _PortInfo(Protocol):
-    device: str
-    vid: int | None
-    pid: int | None
-    description: str
-
-
-def _is_known_board(port: _PortInfo) -> bool:
-    if port.vid is None:
-        return False
-    return (port.vid, None) in KNOWN_BOARD_USB_IDS or (port.vid, port.pid) in KNOWN_BOARD_USB_IDS
-
-
-def _stable_name(device: str, by_id_dir: Path) -> str:
-    """The /dev/serial/by-id/ link to `device` if there is one, else `device`."""
-    try:
-        links = sorted(by_id_dir.iterdir())
-    except OSError:
-        return device
-    real = os.path.realpath(device)
-    for link in links:
-        if os.path.realpath(link) == real:
-            return str(link)
-    return device
-
-
-def find_board_port(
-    *, ports: Iterable[_PortInfo] | None = None, by_id_dir: Path = BY_ID_DIR
-) -> str:
-    """The path of the one attached Arduino, preferring its /dev/serial/by-id/ name.
-
-    Raises BoardNotFoundError when none is found and AmbiguousBoardError, listing
-    them, when there are several: guessing would drive the wrong device.
-    """
-    candidates = [port for port in (ports if ports is not None else list_ports.comports())]
-    boards = [port for port in candidates if _is_known_board(port)]
-    if not boards:
-        raise BoardNotFoundError(
-            "no Arduino found on USB serial; set the port in the config or with --port"
-        )
-    if len(boards) > 1:
-        listing = ", ".join(
-            f"{_stable_name(port.device, by_id_dir)} ({port.description})" for port in boards
-        )
-        raise AmbiguousBoardError(f"several Arduinos found, choose one with --port: {listing}")
-    return _stable_name(boards[0].device, by_id_dir)
 
 
 def open_port(path: str, baudrate: int = DEFAULT_BAUDRATE) -> SerialPort:
