@@ -206,6 +206,32 @@ static void tune_mcu(void)
 	avr->sleep = no_sleep;
 }
 
+/* simavr 1.6 counts a parity bit in every UART frame whether parity is on
+ * or not, so 8N1 bytes take 11 bit times instead of a real ATmega328P's 10
+ * and the simulated line runs 10 % slow. Recompute the byte time from the
+ * registers as the datasheet does, after the sketch configures the UART. */
+static avr_uart_t *find_uart(char name)
+{
+	for (avr_io_t *io = avr->io_port; io; io = io->next) {
+		if (io->kind && !strcmp(io->kind, "uart") && ((avr_uart_t *)io)->name == name)
+			return (avr_uart_t *)io;
+	}
+	return NULL;
+}
+
+static void correct_uart_byte_time(avr_uart_t *u)
+{
+	static const int databits[] = {5, 6, 7, 8, 8, 8, 8, 9};
+	uint32_t ubrr = avr_regbit_get(avr, u->ubrrl) | (avr_regbit_get(avr, u->ubrrh) << 8);
+	avr_cycle_count_t per_bit = (avr_cycle_count_t)(ubrr + 1) * (avr_regbit_get(avr, u->u2x) ? 8 : 16);
+	int data = databits[avr_regbit_get(avr, u->ucsz) | (avr_regbit_get(avr, u->ucsz2) << 2)];
+	int parity = (avr->data[u->r_ucsrc] & 0x30) ? 1 : 0; /* UPMn1:0 */
+	int stop = 1 + avr_regbit_get(avr, u->usbs);
+	avr_cycle_count_t want = per_bit * (avr_cycle_count_t)(1 + data + parity + stop);
+	if (u->cycles_per_byte != want)
+		u->cycles_per_byte = want;
+}
+
 static void connect_pin(char port, int pin, int lcd_irq)
 {
 	avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(port), pin), lcd.irq + lcd_irq);
@@ -295,6 +321,7 @@ int main(int argc, char **argv)
 	}
 	walkie_uart_pty_connect(&uart, '0');
 	tune_mcu();
+	avr_uart_t *uart0 = find_uart('0');
 
 	if (link_path) {
 		unlink(link_path);
@@ -324,6 +351,8 @@ int main(int argc, char **argv)
 			if (avr->cycle < next_check)
 				continue;
 			next_check = avr->cycle + CHECK_CYCLES;
+			if (uart0)
+				correct_uart_byte_time(uart0);
 			report_lcd(0);
 			if (realtime) {
 				int64_t sim_ns = (int64_t)((avr->cycle - cycle_base) * 1000 / (FREQUENCY / 1000000));
