@@ -161,8 +161,7 @@ def test_reinstalling_keeps_an_edited_config_but_takes_away_world_access(
 
 
 def test_the_walkie_user_goes_into_the_scratch_roots_account_files(sandbox: Sandbox) -> None:
-    if shutil.which("systemd-sysusers") is None:
-        pytest.skip("systemd-sysusers not installed (Debian package: systemd)")
+    assert shutil.which("systemd-sysusers"), "scripts/setup installs Debian's systemd"
     sandbox.install()
     passwd = {
         line.split(":")[0]: line.split(":")
@@ -225,7 +224,6 @@ def test_help_and_a_wrong_option(sandbox: Sandbox, script: Path) -> None:
 def test_the_scripts_pass_bash_n_and_shellcheck(script: Path) -> None:
     assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
     shellcheck = shutil.which("shellcheck")
-    if shellcheck is None:
-        pytest.skip("shellcheck not installed (Debian package: shellcheck)")
+    assert shellcheck is not None, "scripts/setup installs Debian's shellcheck"
     result = subprocess.run([shellcheck, str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
