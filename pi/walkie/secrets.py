@@ -67,6 +67,17 @@ def find_token(path: Path | None) -> str | None:
     return read_token(path) if path is not None else credential_token()
 
 
+def optional_tls_context(
+    cert: Path | None, key: Path | None, *, names: tuple[str, str]
+) -> ssl.SSLContext | None:
+    """The hub's TLS context if a certificate and key are given, None if neither is."""
+    if (cert is None) != (key is None):
+        raise ConfigError(f"{names[0]} and {names[1]} go together")
+    if cert is None or key is None:
+        return None
+    return server_tls_context(cert, key)
+
+
 def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     """A TLS server context for the hub from a certificate and its private key."""
     check_private(key, "TLS key file")

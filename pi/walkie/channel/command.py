@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from walkie.argtypes import non_negative_float, port_number, positive_float, positive_int
-from walkie.errors import ConfigError
 from walkie.paths import default_history_db
 
 if TYPE_CHECKING:
@@ -101,14 +100,11 @@ def _defaults() -> HubConfig:
 
 def config_from_args(args: argparse.Namespace) -> HubConfig:
     from walkie.channel.server import HubConfig
-    from walkie.secrets import find_token, server_tls_context
+    from walkie.secrets import find_token, optional_tls_context
 
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise ConfigError("--tls-cert and --tls-key go together")
-    tls = None if args.tls_cert is None else server_tls_context(args.tls_cert, args.tls_key)
     return HubConfig(
         token=find_token(args.token_file),
-        tls=tls,
+        tls=optional_tls_context(args.tls_cert, args.tls_key, names=("--tls-cert", "--tls-key")),
         host=args.host,
         port=args.port,
         max_line=args.max_line,

@@ -317,7 +317,9 @@ class _StationConnection(asyncio.Protocol):
         if self.transport.is_closing():
             return
         self.transport.write(outbox[0] if len(outbox) == 1 else b"".join(outbox))
-        if (
+        # Only a station already past its send buffer (pause_writing) can be
+        # past the hard limit: the common case costs no extra look-up.
+        if self._backlog_check is not None and (
             self.transport.get_write_buffer_size()
             > BACKLOG_HARD_LIMIT * self.hub.config.max_send_buffer
         ):

@@ -39,7 +39,7 @@ from walkie.errors import ConfigError
 from walkie.known_hubs import HubSecurity, KnownHubs, pinned_to
 from walkie.lcd.screen import LcdSize, Screen
 from walkie.paths import default_history_db
-from walkie.secrets import find_token, server_tls_context
+from walkie.secrets import find_token, optional_tls_context
 from walkie.station.config import StationConfig
 from walkie.station.gpio import GpioParts, LedMode
 from walkie.station.ptt import Action, KeyDown, KeyUp, PushToTalk, Selected
@@ -324,12 +324,11 @@ def _hub_security(config: StationConfig) -> HubSecurity:
 
 def _hub_config(config: StationConfig, token: str | None) -> HubConfig:
     server = config.server
-    tls = None
-    if server.tls_cert is not None and server.tls_key is not None:
-        tls = server_tls_context(server.tls_cert, server.tls_key)
     return HubConfig(
         token=token,
-        tls=tls,
+        tls=optional_tls_context(
+            server.tls_cert, server.tls_key, names=("server.tls_cert", "server.tls_key")
+        ),
         host=server.host,
         port=server.port,
         max_line=server.max_line,
