@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from support.clients import PipeClient
 from support.hub import TOKEN, HubProcess, start_hub_process
 
 
@@ -32,3 +33,18 @@ def token_file(tmp_path: Path) -> Path:
     path.write_text(TOKEN + "\n")
     path.chmod(0o600)
     return path
+
+
+@pytest.fixture
+def pipe_client() -> Iterator[Callable[..., PipeClient]]:
+    """Start `walkie client ADDRESS ARGS...` in pipe mode; none outlives its test."""
+    clients: list[PipeClient] = []
+
+    def start(address: str, *args: str) -> PipeClient:
+        client = PipeClient(address, *args)
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        client.kill()

@@ -4,12 +4,12 @@ The classes behind them live in tests/support; deadlines only prevent hangs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.clients import PipeClient, Probe, RunClient, Terminal
+from support.clients import Probe, RunClient, Terminal
 from support.clients import run_client as _run_client
 from support.hub import WALKIE, HubProcess
 
@@ -20,21 +20,6 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     running = HubProcess(tmp_path / "history.sqlite3", "--max-rate", "0").start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def pipe_client() -> Iterator[Callable[..., PipeClient]]:
-    """Start `walkie client ADDRESS ARGS...` in pipe mode; none outlives its test."""
-    clients: list[PipeClient] = []
-
-    def start(address: str, *args: str) -> PipeClient:
-        client = PipeClient(address, *args)
-        clients.append(client)
-        return client
-
-    yield start
-    for client in clients:
-        client.kill()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from support.clients import PipeClient
 from support.hub import HubProcess, LineClient
 from support.station import SimulatedStation
 
@@ -36,39 +35,25 @@ def stations(tmp_path: Path) -> Iterator[Callable[..., SimulatedStation]]:
         station.stop()
 
 
-@pytest.fixture
-def clients() -> Iterator[Callable[..., PipeClient]]:
-    started: list[PipeClient] = []
-
-    def start(port: int, nick: str) -> PipeClient:
-        client = PipeClient(f"127.0.0.1:{port}", "--nick", nick)
-        started.append(client)
-        return client
-
-    yield start
-    for client in started:
-        client.kill()
-
-
 def hold_button(station: SimulatedStation, button: str = "arduino") -> None:
     station.command(f"press {button}")
     time.sleep(HOLD)
     station.command(f"release {button}")
 
 
-def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, clients) -> None:
+def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, pipe_client) -> None:
     pi = stations("--port", "0")
     port = pi.wait_serving()
     pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
-    laptop = clients(port, "alice")
+    laptop = pipe_client(f"127.0.0.1:{port}", "--nick", "alice")
     laptop.send("hello pi")
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: hello pi"))
 
 
-def test_holding_the_arduino_button_sends_the_quick_message(stations, clients) -> None:
+def test_holding_the_arduino_button_sends_the_quick_message(stations, pipe_client) -> None:
     pi = stations("--port", "0")
     port = pi.wait_serving()
-    laptop = clients(port, "alice")
+    laptop = pipe_client(f"127.0.0.1:{port}", "--nick", "alice")
     pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
     pi.command("press arduino")  # a tap: the next quick message
     time.sleep(0.2)
@@ -79,10 +64,10 @@ def test_holding_the_arduino_button_sends_the_quick_message(stations, clients) -
     pi.wait_lcd(lambda rows: rows[0].startswith("pi: Yes"))
 
 
-def test_the_pi_gpio_button_behaves_like_the_arduinos(stations, clients) -> None:
+def test_the_pi_gpio_button_behaves_like_the_arduinos(stations, pipe_client) -> None:
     pi = stations("--port", "0")
     port = pi.wait_serving()
-    laptop = clients(port, "alice")
+    laptop = pipe_client(f"127.0.0.1:{port}", "--nick", "alice")
     pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
     hold_button(pi, "pi")
     laptop.stdout.wait_for("<pi> OK")
