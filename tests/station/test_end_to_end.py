@@ -48,6 +48,8 @@ def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, pipe_client) -> Non
     laptop = pipe_client(f"127.0.0.1:{port}", "--nick", "alice")
     laptop.send("hello pi")
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: hello pi"))
+    laptop.send("grüße, café")  # ü is in the LCD's ROM; ß and é are transliterated
+    pi.wait_lcd(lambda rows: rows[0].startswith("alice: grüsse, c"))
 
 
 def test_holding_the_arduino_button_sends_the_quick_message(stations, pipe_client) -> None:

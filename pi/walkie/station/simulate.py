@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from walkie.lcd.charmap import from_rom
 from walkie.sim.board import BoardSimulator
 from walkie.station.config import GpioConfig, StationConfig
 from walkie.station.daemon import Station
@@ -49,8 +50,9 @@ class _Panel:
 
     def lcd_changed(self, rows: tuple[str, ...]) -> None:
         # The firmware redraws a character per loop: show the LCD once it has
-        # settled, not every half-drawn state in between.
-        self._settling = rows
+        # settled, not every half-drawn state in between. The simulator reports
+        # ROM codes; show them as the A00 ROM draws them (0xF5 is ü, not õ).
+        self._settling = tuple(from_rom(row.encode("latin-1")) for row in rows)
         if self._settle_timer is not None:
             self._settle_timer.cancel()
         self._settle_timer = asyncio.get_running_loop().call_later(LCD_SETTLE_S, self._settled)
