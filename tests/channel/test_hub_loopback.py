@@ -257,6 +257,22 @@ def test_an_unusable_history_file_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_history_file_another_hub_uses_is_refused_with_one_clear_line(
+    start_hub: StartHub, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.sqlite3"
+    hub = start_hub(history_db=db)
+    result = run_walkie("server", "--port", "0", "--history-db", str(db))
+    assert result.returncode == 1
+    assert "cannot open history database" in result.stderr
+    assert "another hub" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    alice = LineClient.connect(hub.port, "alice")  # the first hub carries on
+    alice.send("still here")
+    alice.send("/history 1")
+    alice.expect(lambda line: line.endswith("<alice> still here"))
+
+
 def test_help_describes_the_options() -> None:
     result = run_walkie("server", "--help")
     assert result.returncode == 0

@@ -5,6 +5,11 @@ any moment has lost nothing it acknowledged. WAL mode with ``synchronous =
 NORMAL`` makes each commit durable against a crash of the process (not of the
 machine) without an fsync per message. ``(session, client_id)`` is unique, so
 a client re-sending a message after a reconnect is recognised.
+
+The hub is the file's only user: it holds it in exclusive locking mode (no
+file locks or shared memory per message; a second hub on the same file is
+refused at start), and message ids are plain rowids (max + 1: nothing is ever
+deleted, so none is reused, and no second table is written per message).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from walkie.errors import ConfigError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
-    mid INTEGER PRIMARY KEY AUTOINCREMENT,
+    mid INTEGER PRIMARY KEY,
     ts REAL NOT NULL,
     nick TEXT NOT NULL,
     text TEXT NOT NULL,
@@ -48,13 +53,15 @@ class History:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA locking_mode = EXCLUSIVE")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
             self.channel_id: str = self._db.execute("SELECT id FROM channel").fetchone()[0]
             """Names this history: message ids are only comparable within one channel id."""
         except (sqlite3.Error, OSError) as exc:
-            raise ConfigError(f"cannot open history database {self.path}: {exc}") from exc
+            hint = " (is another hub using it?)" if "locked" in str(exc) else ""
+            raise ConfigError(f"cannot open history database {self.path}: {exc}{hint}") from exc
 
     def append(
         self,
