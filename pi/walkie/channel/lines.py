@@ -35,7 +35,7 @@ class LineSplitter:
         self._skipping = False
         self._too_long_pending = False
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._buffer += data
 
     @property

@@ -6,10 +6,11 @@ rate limit (by pausing reads, so nothing is lost and nobody else waits),
 dropping stations that do not read (write-buffer high-water mark), TCP
 keepalive and the idle timeout of rich clients, and the floor timer.
 
-Output is queued per station and written when a read's lines are handled
-(or at the end of the loop iteration for output caused otherwise): a read full
-of lines fanned out to a thousand stations costs one ``send`` per station, not
-one per line per station.
+Output is batched (:mod:`walkie.channel.batch`) and written when a read's
+lines are handled, or at the end of the loop iteration for output caused
+otherwise: a read full of lines for a thousand stations costs one ``send`` per
+station, not one per line per station, and those sends run from C
+(:mod:`walkie.channel.fanout`).
 
 Example::
 
@@ -29,6 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import cast
 
+from walkie.channel.batch import PLAIN, RICH, Mode, OutputBatch
+from walkie.channel.fanout import MemberGroup, write_each
 from walkie.channel.history import History
 from walkie.channel.lines import LineSplitter, LineTooLong
 from walkie.channel.ratelimit import TokenBucket
@@ -56,6 +59,8 @@ BACKLOG_GRACE = 5.0
 """Seconds a station may stay above its send buffer before it is dropped."""
 BACKLOG_HARD_LIMIT = 4
 """A station whose backlog exceeds this many send buffers is dropped at once."""
+READ_SIZE = 256 * 1024
+"""Bytes read from a socket at most at once (into one buffer all stations share)."""
 TCP_KEEPALIVE_IDLE = 30
 TCP_KEEPALIVE_INTERVAL = 10
 TCP_KEEPALIVE_COUNT = 3
@@ -95,18 +100,25 @@ class Hub:
         )
         self.loop = asyncio.get_running_loop()
         self._connections: dict[int, _StationConnection] = {}
-        # Fan-out sets: members of the channel by mode, by connection id.
-        self._plain: dict[int, _StationConnection] = {}
-        self._rich: dict[int, _StationConnection] = {}
-        # Connections with output queued in this loop iteration: each gets one
-        # write (one send) for all of it, after every read of the iteration.
-        self._dirty: list[_StationConnection] = []
+        # Members of the channel by mode.
+        self._plain = MemberGroup()
+        self._rich = MemberGroup()
+        # This loop iteration's output: written once per station, after every
+        # read of the iteration.
+        self._batch = OutputBatch()
         self._flush_handle: asyncio.Handle | None = None
+        self.handling_read = False
+        """A read's lines are being handled: it flushes when done, no callback needed."""
+        # Connections with bytes queued in their transport: written through it
+        # until it has sent them.
+        self.backlogged: set[_StationConnection] = set()
         self._next_conn = 1
         self._server: asyncio.Server | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
         self._sweeper: asyncio.TimerHandle | None = None
+        # Every read lands here and is copied out before the next one.
+        self.read_buffer = memoryview(bytearray(READ_SIZE))
 
     async def start(self) -> None:
         try:
@@ -139,8 +151,8 @@ class Hub:
         for handle in (self._tick_handle, self._sweeper):
             if handle is not None:
                 handle.cancel()
+        self.flush()
         for connection in list(self._connections.values()):
-            connection.flush()
             connection.transport.close()
 
     # -- called by connections -------------------------------------------------
@@ -161,25 +173,23 @@ class Hub:
     def detach(self, connection: _StationConnection, reason: str) -> None:
         if self._connections.pop(connection.conn, None) is None:
             return
-        self._plain.pop(connection.conn, None)
-        self._rich.pop(connection.conn, None)
+        self.leave_groups(connection.conn)
+        self.backlogged.discard(connection)
         self.apply(self.channel.disconnect(connection.conn, time.monotonic(), reason))
 
     def apply(self, outputs: list[Output]) -> None:
         """Carry out what the channel asked for."""
+        batch = self._batch
         for output in outputs:
             if isinstance(output, Broadcast):
-                self._broadcast(output)
+                batch.broadcast(output)
             elif isinstance(output, Send):
-                connection = self._connections.get(output.conn)
-                if connection is not None:
-                    connection.write(output.data)
+                if output.conn in self._connections:
+                    batch.send(output.conn, output.data, self._mode_of(output.conn))
             elif isinstance(output, Enter):
                 connection = self._connections.get(output.conn)
                 if connection is not None:
-                    connection.rich = output.rich
-                    members = self._rich if output.rich else self._plain
-                    members[output.conn] = connection
+                    self._enter(connection, output.rich)
             elif isinstance(output, Penalty):
                 connection = self._connections.get(output.conn)
                 if connection is not None:
@@ -187,32 +197,64 @@ class Hub:
             elif isinstance(output, Close):
                 connection = self._connections.get(output.conn)
                 if connection is not None:
-                    connection.flush()
-                    connection.transport.close()
+                    self.hang_up(connection)
         self._schedule_tick()
-
-    def _broadcast(self, broadcast: Broadcast) -> None:
-        exclude = broadcast.exclude
-        for data, members in ((broadcast.plain, self._plain), (broadcast.rich, self._rich)):
-            if data is None:
-                continue
-            for conn, connection in members.items():
-                if conn != exclude:
-                    connection.write(data)
-
-    def mark_dirty(self, connection: _StationConnection) -> None:
-        self._dirty.append(connection)
-        if self._flush_handle is None:
+        if batch and not self.handling_read and self._flush_handle is None:
             self._flush_handle = self.loop.call_soon(self.flush)
 
+    def send(self, conn: int, data: bytes) -> None:
+        """Queue ``data`` for one station, after what it already has coming."""
+        self.apply([Send(conn, data)])
+
+    def _mode_of(self, conn: int) -> Mode | None:
+        if conn in self._plain:
+            return PLAIN
+        return RICH if conn in self._rich else None
+
+    def _enter(self, connection: _StationConnection, rich: bool) -> None:
+        before = self._mode_of(connection.conn)
+        self.leave_groups(connection.conn)
+        connection.rich = rich
+        group = self._rich if rich else self._plain
+        group.add(connection)
+        connection.group = group
+        self._batch.change_mode(connection.conn, before, RICH if rich else PLAIN)
+
+    def leave_groups(self, conn: int) -> None:
+        """The station gets no more broadcasts (it is leaving)."""
+        self._plain.remove(conn)
+        self._rich.remove(conn)
+        connection = self._connections.get(conn)
+        if connection is not None:
+            connection.group = None
+
+    def hang_up(self, connection: _StationConnection) -> None:
+        """Write what is queued for the station, then close its connection."""
+        data = self._batch.take_own(connection.conn, self._mode_of(connection.conn))
+        self.leave_groups(connection.conn)
+        if data:
+            connection.send(data)
+        connection.transport.close()
+
     def flush(self) -> None:
-        """Write every station's queued output now (one write each)."""
+        """Write the iteration's output now: one write per station."""
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        dirty, self._dirty = self._dirty, []
-        for connection in dirty:
-            connection.flush()
+        for connection in list(self.backlogged):
+            connection.check_caught_up()
+        if not self._batch:
+            return
+        ready = self._batch.take(self._mode_of)
+        own = ready.own
+        if ready.plain:
+            self._plain.write(ready.plain, skip=own)
+        if ready.rich:
+            self._rich.write(ready.rich, skip=own)
+        for conn, data in own.items():
+            station = self._connections.get(conn)
+            if data and station is not None:
+                station.send(data)
 
     # -- timers ---------------------------------------------------------------------
 
@@ -240,7 +282,7 @@ class Hub:
         self._sweeper = self.loop.call_later(IDLE_SWEEP_INTERVAL, self._sweep_idle)
 
 
-class _StationConnection(asyncio.Protocol):
+class _StationConnection(asyncio.BufferedProtocol):
     """One station's TCP connection: bounded reading, rate limiting, dropping."""
 
     def __init__(self, hub: Hub, conn: int) -> None:
@@ -256,8 +298,13 @@ class _StationConnection(asyncio.Protocol):
         self._slow_down_told = -SLOW_DOWN_NOTICE_INTERVAL
         self._leave_reason = "left"
         self._eof = False
-        self._outbox: list[bytes] = []
         self._backlog_check: asyncio.TimerHandle | None = None
+        self.group: MemberGroup | None = None
+        """The members this station is one of (``None``: not a member)."""
+        self._socket_fd: int | None = None
+        """Where this station's bytes may go straight to the socket (plain TCP)."""
+        self._queued = False
+        """Bytes wait in the transport: everything goes through it until it sent them."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing it.
@@ -266,11 +313,16 @@ class _StationConnection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             _enable_keepalive(sock)
+            if self.hub.config.tls is None:
+                self._socket_fd = sock.fileno()
         self.hub.attach(self)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.hub.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         self.last_heard = time.monotonic()
-        self._splitter.feed(data)
+        self._splitter.feed(self.hub.read_buffer[:nbytes])
         self._process_lines()
 
     def eof_received(self) -> bool:
@@ -303,20 +355,30 @@ class _StationConnection(asyncio.Protocol):
         self._backlog_check = None
         self.drop("dropped: not reading")
 
-    def write(self, data: bytes) -> None:
-        """Queue ``data``; it is sent with the rest of this loop iteration's output."""
-        if not self._outbox:
-            self.hub.mark_dirty(self)
-        self._outbox.append(data)
+    @property
+    def direct_fd(self) -> int | None:
+        return None if self._queued else self._socket_fd
 
-    def flush(self) -> None:
-        outbox = self._outbox
-        if not outbox:
-            return
-        self._outbox = []
+    def send(self, data: bytes) -> None:
+        """Write ``data`` now: straight to the socket when allowed, else (or
+        what the socket did not take) through the transport."""
         if self.transport.is_closing():
             return
-        self.transport.write(outbox[0] if len(outbox) == 1 else b"".join(outbox))
+        fd = self.direct_fd
+        if fd is not None:
+            shortfall = write_each([fd], data)
+            if not shortfall:
+                return
+            data = data[shortfall[0][1] :]
+        self.queue(data)
+
+    def queue(self, data: bytes) -> None:
+        self.transport.write(data)
+        if self._socket_fd is not None and not self._queued:
+            self._queued = True
+            self.hub.backlogged.add(self)
+            if self.group is not None:
+                self.group.changed()
         # Only a station already past its send buffer (pause_writing) can be
         # past the hard limit: the common case costs no extra look-up.
         if self._backlog_check is not None and (
@@ -324,6 +386,14 @@ class _StationConnection(asyncio.Protocol):
             > BACKLOG_HARD_LIMIT * self.hub.config.max_send_buffer
         ):
             self.drop("dropped: not reading")
+
+    def check_caught_up(self) -> None:
+        """Back to writing straight to the socket once the transport sent its queue."""
+        if self.transport.get_write_buffer_size() == 0:
+            self._queued = False
+            self.hub.backlogged.discard(self)
+            if self.group is not None:
+                self.group.changed()
 
     def drop(self, reason: str) -> None:
         log.info(
@@ -333,15 +403,19 @@ class _StationConnection(asyncio.Protocol):
             self.transport.get_write_buffer_size(),
         )
         self._leave_reason = reason
+        self.hub.leave_groups(self.conn)
         self.transport.abort()
 
     def _process_lines(self) -> None:
         """Handle the complete lines received, then send what they caused:
         a read full of lines costs one write per station, a single line no delay."""
+        hub = self.hub
+        hub.handling_read = True
         try:
             self._process_buffered_lines()
         finally:
-            self.hub.flush()
+            hub.handling_read = False
+            hub.flush()
 
     def _process_buffered_lines(self) -> None:
         if self._throttled is not None:
@@ -355,8 +429,7 @@ class _StationConnection(asyncio.Protocol):
             item = self._splitter.next_line()
             if item is None:
                 if self._eof:
-                    self.flush()
-                    self.transport.close()
+                    self.hub.hang_up(self)
                 return
             if isinstance(item, LineTooLong):
                 self.hub.apply(self.hub.channel.line_too_long(self.conn))
@@ -371,7 +444,7 @@ class _StationConnection(asyncio.Protocol):
             self._slow_down_told = now
             rate = self.hub.config.max_rate
             text = f"slow down: at most {rate:g} lines a second"
-            self.write(rich_notice(text) if self.rich else plain_notice(text))
+            self.hub.send(self.conn, rich_notice(text) if self.rich else plain_notice(text))
         self.pause(wait)
 
     def pause(self, seconds: float) -> None:
