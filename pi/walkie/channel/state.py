@@ -138,6 +138,7 @@ class Channel:
         # Connections that have not joined yet, oldest (earliest deadline) first.
         self._pending: dict[int, _Station] = {}
         self._member_count = 0
+        self._rich_member_count = 0
         self._by_nick: dict[str, _Station] = {}
         self._floor = _Floor()
         self._waiting: deque[_QueuedLine] = deque()
@@ -204,6 +205,7 @@ class Channel:
             self._waiting = deque(q for q in self._waiting if q.station is not station)
         if station.member:
             self._member_count -= 1
+            self._rich_member_count -= station.rich
             count = self._member_count
             out.append(
                 Broadcast(
@@ -342,6 +344,7 @@ class Channel:
         station.member = True
         self._pending.pop(station.conn, None)
         self._member_count += 1
+        self._rich_member_count += station.rich
         out.append(Enter(station.conn, station.rich))
         count = self._member_count
         out.append(
@@ -431,7 +434,8 @@ class Channel:
         out.append(
             Broadcast(
                 render.plain_message(station.nick, text),
-                render.rich_message(message, history=False),
+                # Rendered only for someone to read: the hot path of a plain channel.
+                render.rich_message(message, history=False) if self._rich_member_count else None,
                 exclude=station.conn,
             )
         )
