@@ -80,7 +80,7 @@ class OutputBatch:
 
     def take_own(self, conn: int, mode: Mode | None) -> bytes:
         """Everything for this station so far, now (it is about to be closed);
-        it gets nothing more from this batch."""
+        it gets no more broadcasts from this batch."""
         own = self._catch_up(conn, mode)
         data = b"".join(own.parts)
         own.parts.clear()
