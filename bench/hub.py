@@ -3,12 +3,19 @@
 Both servers run as subprocesses on loopback and get the same load from the
 same generator (`bench.loadgen`): one sender, 100 and 1000 receivers, a
 burst and a paced run (500 lines/s) on the same connections.
+
+The server and the generator are pinned to different cores, and each plan
+runs in rounds that alternate the two servers, the rounds pooled: on a
+shared 2-core machine the scheduler's placement alone moved one server's
+paced latency by 2x between identical runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bench.loadgen import (
@@ -26,6 +33,8 @@ from bench.servers import HOST, Mosquitto, WalkieServer, _Server
 from bench.stats import microseconds, ms, per_second, percentile, ratio
 
 PACED_RATE = 500.0
+ROUNDS = 3
+"""Rounds per plan (alternating the servers); one with --quick."""
 SETUP_TIMEOUT = 120.0
 """Seconds for connecting and warming up 1000 receivers at most."""
 
@@ -65,6 +74,26 @@ async def _measure(server: _Server, adapter: Adapter, plan: Plan) -> list[RunRes
         fan_out.close()
 
 
+def _measure_pinned(server: _Server, adapter: Adapter, plan: Plan) -> list[RunResult]:
+    with _pinned(server.pid):
+        return asyncio.run(_measure(server, adapter, plan))
+
+
+@contextlib.contextmanager
+def _pinned(server_pid: int) -> Iterator[None]:
+    """The server on one core, this process (the generator) on another."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        yield
+        return
+    os.sched_setaffinity(server_pid, {cores[0]})
+    os.sched_setaffinity(0, {cores[1]})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, set(cores))
+
+
 def run(quick: bool, walkie_src: str | None = None) -> Section:
     env_path = os.environ.get("PYTHONPATH")
     if walkie_src:
@@ -87,14 +116,23 @@ def _run(quick: bool, walkie_src: str | None) -> Section:
     section = Section(
         title, ["scenario", "figure", "walkie", "mosquitto", "walkie/mosq.", "method"]
     )
+    rounds = 1 if quick else ROUNDS
     for plan in plans(quick):
-        with WalkieServer() as walkie:
-            walkie_results = asyncio.run(_measure(walkie, WalkieAdapter(), plan))
-        mosquitto_results: list[RunResult | None] = [None] * len(walkie_results)
-        if with_mosquitto:
-            with Mosquitto() as broker:
-                mosquitto_results = list(asyncio.run(_measure(broker, MqttAdapter(), plan)))
-        for ours, theirs in zip(walkie_results, mosquitto_results, strict=True):
+        walkie_rounds: list[list[RunResult]] = []
+        mosquitto_rounds: list[list[RunResult]] = []
+        for _ in range(rounds):
+            with WalkieServer() as walkie:
+                walkie_rounds.append(_measure_pinned(walkie, WalkieAdapter(), plan))
+            if with_mosquitto:
+                with Mosquitto() as broker:
+                    mosquitto_rounds.append(_measure_pinned(broker, MqttAdapter(), plan))
+        for index in range(len(plan.scenarios)):
+            ours = RunResult.merged([results[index] for results in walkie_rounds])
+            theirs = (
+                RunResult.merged([results[index] for results in mosquitto_rounds])
+                if mosquitto_rounds
+                else None
+            )
             _add_rows(section, ours, theirs)
     section.notes += [
         f"Load generator: one asyncio process (bench/loadgen.py), one sender, N receivers; "
@@ -104,6 +142,9 @@ def _run(quick: bool, walkie_src: str | None) -> Section:
         "500 for 1000 receivers, ahead of the slowest probe receiver); "
         f"paced: {PACED_RATE:g} lines/s offered (with 1000 receivers that is 500k "
         "deliveries/s, more than either server delivers here, so the window sets the pace).",
+        f"Each plan: {rounds} round(s) alternating walkie and mosquitto, each on a fresh "
+        "server, pooled (counts and times added, latency samples together); the server "
+        "pinned to one core, the generator to another.",
         "On 2 cores the generator often is the limit (its own CPU row); the servers' CPU "
         "time per delivery is the fairer comparison. Lower is better except deliveries/s.",
     ]
@@ -113,7 +154,7 @@ def _run(quick: bool, walkie_src: str | None) -> Section:
 
 
 def _add_rows(section: Section, ours: RunResult, theirs: RunResult | None) -> None:
-    scenario = f"{ours.receivers} rx, {ours.scenario.name}, {ours.sent} lines"
+    scenario = f"{ours.receivers} rx, {ours.scenario.name}, {ours.scenario.lines} lines"
 
     def both(value: RunResult | None, fmt: str) -> str:
         return "n/a" if value is None else fmt

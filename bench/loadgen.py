@@ -127,6 +127,22 @@ class RunResult:
     server_cpu: float
     generator_cpu: float
 
+    @classmethod
+    def merged(cls, results: list[RunResult]) -> RunResult:
+        """Several runs of one scenario as one: counts and times added up,
+        latency samples pooled."""
+        first = results[0]
+        return cls(
+            scenario=first.scenario,
+            receivers=first.receivers,
+            sent=sum(r.sent for r in results),
+            deliveries=sum(r.deliveries for r in results),
+            seconds=sum(r.seconds for r in results),
+            latencies=[value for r in results for value in r.latencies],
+            server_cpu=sum(r.server_cpu for r in results),
+            generator_cpu=sum(r.generator_cpu for r in results),
+        )
+
     @property
     def expected(self) -> int:
         return self.sent * self.receivers
