@@ -168,6 +168,36 @@ def test_a_station_that_never_reads_is_dropped_and_nobody_waits(start_hub: Start
     lazy.close()
 
 
+def test_a_station_that_falls_behind_and_catches_up_gets_every_line_in_order(
+    start_hub: StartHub,
+) -> None:
+    # More than the kernel's buffers hold (about 3 MB on loopback) for a
+    # station that reads nothing for a while, so lines wait in the hub too;
+    # less than the hub may hold back for it.
+    hub = start_hub("--max-rate", "0", "--max-send-buffer", str(4 * 1024 * 1024))
+    behind = socket.socket()
+    behind.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    behind.connect(("127.0.0.1", hub.port))
+    behind.sendall(b"/nick behind\n")
+    alice = LineClient.connect(hub.port, "alice")
+    padding = "x" * 900
+    count = 6000
+    for first in range(0, count, 500):
+        lines = (f"line {n:05d} {padding}\n" for n in range(first, first + 500))
+        alice.sock.sendall("".join(lines).encode())
+    alice.send("/who")
+    alice.expect(lambda line: line.startswith("* 2 on the channel"))  # all of it handled
+    late = LineClient(behind)
+    late.send("/who")  # its own answer comes after the lines queued before it
+    late.expect(lambda line: line.startswith("* 2 on the channel"))
+    alice.send("and now live")
+    late.expect_line("<alice> and now live")
+    heard = [line for line in late.received if line.startswith("<alice> line ")]
+    assert [int(line.split()[2]) for line in heard] == list(range(count))
+    assert all(line.endswith(padding) for line in heard)
+    behind.close()
+
+
 def test_a_thousand_stations_hear_one_message(start_hub: StartHub) -> None:
     hub = start_hub("--max-rate", "0")
     selector = selectors.DefaultSelector()
