@@ -2,10 +2,9 @@
  * walkie-sim: the walkie board simulator.
  *
  * Runs the real firmware (.elf) on a simulated ATmega328P at 16 MHz with
- * simavr, wired like the default board (firmware/walkie/config.h):
- * a HD44780 on RS=PB4(D12) E=PB3(D11) D4..D7=PD5,PD4,PD3,PD2 (D5..D2),
- * RW grounded; the PTT button from PD7 (D7) to GND; UART0 on a pty of its
- * own (printed, and optionally linked at --link PATH).
+ * simavr, wired as firmware/walkie/config.h says (by default: a HD44780 on
+ * RS=D12 E=D11 D4..D7=D5..D2, RW grounded; the PTT button from D7 to GND);
+ * UART0 on a pty of its own (printed, and optionally linked at --link PATH).
  *
  * Control channel: commands on stdin, one per line; events on stdout, one
  * per line. The simavr parts print debug text on stdout, so the process's
@@ -44,6 +43,7 @@
 #include "sim_regbit.h"
 #include "sim_time.h"
 #include "walkie_sim.h"
+#include "../walkie/config.h"
 
 #define MCU "atmega328p"
 #define FREQUENCY 16000000
@@ -170,15 +170,41 @@ static void report_lcd(int force)
 	have_reported = 1;
 }
 
+/* --- the wiring ------------------------------------------------------------ */
+
+/* An Uno pin number, as config.h gives it, as the ATmega328P port and bit:
+ * D0..D7 are PORTD, D8..D13 PORTB, A0..A5 (14..19) PORTC. */
+struct mcu_pin {
+	char port;
+	int bit;
+};
+
+static struct mcu_pin uno_pin(int number)
+{
+	if (number < 8)
+		return (struct mcu_pin){'D', number};
+	if (number < 14)
+		return (struct mcu_pin){'B', number - 8};
+	return (struct mcu_pin){'C', number - 14};
+}
+
+static avr_irq_t *pin_irq(int number)
+{
+	struct mcu_pin pin = uno_pin(number);
+	return avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(pin.port), pin.bit);
+}
+
 /* --- the PTT button ------------------------------------------------------ */
 
 static void set_button(int pressed)
 {
-	/* Mark PD7 as driven from outside at each change: otherwise the next
-	 * write to PORTD re-applies the pull-up and "releases" the button. */
+	/* Mark the PTT pin as driven from outside at each change: otherwise the
+	 * next write to its port re-applies the pull-up and "releases" the button. */
+	struct mcu_pin pin = uno_pin(WALKIE_PIN_PTT);
+	uint8_t mask = (uint8_t)(1u << pin.bit);
 	button_down = pressed;
-	avr_ioport_external_t ext = {.name = 'D', .mask = 0x80, .value = pressed ? 0 : 0x80};
-	avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL('D'), &ext);
+	avr_ioport_external_t ext = {.name = pin.port, .mask = mask, .value = pressed ? 0 : mask};
+	avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(pin.port), &ext);
 	avr_raise_irq(ptt.irq + IRQ_BUTTON_OUT, pressed ? 0 : 1);
 }
 
@@ -232,9 +258,9 @@ static void correct_uart_byte_time(avr_uart_t *u)
 		u->cycles_per_byte = want;
 }
 
-static void connect_pin(char port, int pin, int lcd_irq)
+static void connect_lcd_pin(int number, int lcd_irq)
 {
-	avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(port), pin), lcd.irq + lcd_irq);
+	avr_connect_irq(pin_irq(number), lcd.irq + lcd_irq);
 }
 
 static void usage(const char *argv0)
@@ -302,16 +328,16 @@ int main(int argc, char **argv)
 
 	hd44780_init(avr, &lcd, lcd_cols, lcd_rows);
 	memset(lcd.vram, ' ', 0x68);  /* the model clears only 80 bytes */
-	connect_pin('B', 4, IRQ_HD44780_RS);
-	connect_pin('B', 3, IRQ_HD44780_E);
-	connect_pin('D', 5, IRQ_HD44780_D4);
-	connect_pin('D', 4, IRQ_HD44780_D5);
-	connect_pin('D', 3, IRQ_HD44780_D6);
-	connect_pin('D', 2, IRQ_HD44780_D7);
+	connect_lcd_pin(WALKIE_PIN_LCD_RS, IRQ_HD44780_RS);
+	connect_lcd_pin(WALKIE_PIN_LCD_E, IRQ_HD44780_E);
+	connect_lcd_pin(WALKIE_PIN_LCD_D4, IRQ_HD44780_D4);
+	connect_lcd_pin(WALKIE_PIN_LCD_D5, IRQ_HD44780_D5);
+	connect_lcd_pin(WALKIE_PIN_LCD_D6, IRQ_HD44780_D6);
+	connect_lcd_pin(WALKIE_PIN_LCD_D7, IRQ_HD44780_D7);
 	avr_raise_irq(lcd.irq + IRQ_HD44780_RW, 0);
 
 	button_init(avr, &ptt, "ptt");
-	avr_connect_irq(ptt.irq + IRQ_BUTTON_OUT, avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 7));
+	avr_connect_irq(ptt.irq + IRQ_BUTTON_OUT, pin_irq(WALKIE_PIN_PTT));
 	set_button(0);
 
 	uart_pty_init(avr, &uart);
