@@ -20,6 +20,7 @@ KNOWN_BOARD_USB_IDS: frozenset[tuple[int, int | None]] = frozenset(
         (0x2341, None),  # Arduino LLC
         (0x2A03, None),  # Arduino SRL (arduino.org)
         (0x1A86, 0x7523),  # CH340, on most Uno clones
+        (0x1A86, 0x55D4),  # CH9102, on newer clones
         (0x0403, 0x6001),  # FTDI FT232R, on older boards and clones
     }
 )
