@@ -182,6 +182,16 @@ def _add_rows(section: Section, ours: RunResult, theirs: RunResult | None) -> No
             ratio(lat(ours, fraction), lat(theirs, fraction)),
             f"stamp in the payload → read on {PROBES} probe receivers",
         )
+    first_t = percentile(theirs.first_latencies, 0.5) if theirs else nan
+    section.add(
+        "",
+        "p50 latency, first receiver",
+        ms(percentile(ours.first_latencies, 0.5)),
+        both(theirs, ms(first_t)),
+        ratio(percentile(ours.first_latencies, 0.5), first_t),
+        "as above, the probe connected first only: the server's own delay before its "
+        "first send, with the least of the generator's reading in it",
+    )
     section.add(
         "",
         "server CPU per delivery",

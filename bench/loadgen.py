@@ -124,6 +124,8 @@ class RunResult:
     deliveries: int
     seconds: float
     latencies: list[float]
+    first_latencies: list[float]
+    """Those of the probe connected first (the first a server writes to, in order)."""
     server_cpu: float
     generator_cpu: float
 
@@ -139,6 +141,7 @@ class RunResult:
             deliveries=sum(r.deliveries for r in results),
             seconds=sum(r.seconds for r in results),
             latencies=[value for r in results for value in r.latencies],
+            first_latencies=[value for r in results for value in r.first_latencies],
             server_cpu=sum(r.server_cpu for r in results),
             generator_cpu=sum(r.generator_cpu for r in results),
         )
@@ -412,6 +415,7 @@ class FanOut:
             deliveries=shared.total,
             seconds=(end_ns - start_ns) / 1e9,
             latencies=[value for probe in probes for value in probe.latencies],
+            first_latencies=min(probes, key=lambda probe: probe.index).latencies,
             server_cpu=cpu_seconds(self.server_pid) - server_cpu,
             generator_cpu=self_cpu_seconds() - own_cpu,
         )

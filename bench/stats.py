@@ -20,6 +20,8 @@ def ms(seconds: float) -> str:
     if math.isnan(seconds):
         return "n/a"
     value = seconds * 1000
+    if value < 1:
+        return f"{value:.3f} ms"
     return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
 
 
