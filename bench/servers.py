@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from bench.station import stop_process
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
 CONNECT_RETRY = 0.05
 WALKIE = [sys.executable, "-m", "walkie"]
 _LISTENING = re.compile(r"listening on .*:(\d+)")
@@ -63,14 +64,8 @@ class _Server:
         raise NotImplementedError
 
     def stop(self) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self._tmp.cleanup()
 
     def __enter__(self) -> _Server:

@@ -83,7 +83,7 @@ def socket_lines(sock: socket.socket) -> TimedLines:
     return TimedLines(lines())
 
 
-def stop_process(process: subprocess.Popen[str]) -> None:
+def stop_process(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL if it does not go within STOP_TIMEOUT."""
     if process.poll() is None:
         process.terminate()
