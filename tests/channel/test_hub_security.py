@@ -126,7 +126,7 @@ def test_a_tls_hub_serves_tls_with_the_certificate_made_by_walkie_cert(
     start_hub: StartHub, certificate: tuple[Path, Path, str]
 ) -> None:
     cert, key, fingerprint = certificate
-    hub = start_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    hub = start_hub("--tls-cert", str(cert), "--tls-key", str(key), "--max-rate", "0")
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -136,8 +136,19 @@ def test_a_tls_hub_serves_tls_with_the_certificate_made_by_walkie_cert(
     assert peer is not None and hashlib.sha256(peer).hexdigest() == fingerprint
     client = LineClient(tls)
     client.expect(lambda line: line.startswith("* welcome"))
-    client.send("/who")
-    client.expect(lambda line: line.startswith("* 1 on the channel"))
+    client.send("/nick alice")
+    client.expect(lambda line: line.endswith("is now alice"))
+    # A second station: lines fanned out between them stay intact TLS records.
+    bob = LineClient(context.wrap_socket(socket.create_connection(("127.0.0.1", hub.port))))
+    bob.sock.settimeout(DEADLINE)
+    bob.expect(lambda line: line.startswith("* welcome"))
+    bob.send("/who")
+    bob.expect(lambda line: line.startswith("* 2 on the channel"))
+    for number in range(50):
+        client.send(f"over tls {number}")
+    bob.expect_line("<alice> over tls 49")
+    heard = [line for line in bob.received if line.startswith("<alice> over tls")]
+    assert heard == [f"<alice> over tls {number}" for number in range(50)]
 
 
 def test_a_plain_connection_to_a_tls_hub_gets_no_chat(
