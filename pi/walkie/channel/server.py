@@ -247,14 +247,16 @@ class Hub:
             return
         ready = self._batch.take(self._mode_of)
         own = ready.own
-        if ready.plain:
-            self._plain.write(ready.plain, skip=own)
-        if ready.rich:
-            self._rich.write(ready.rich, skip=own)
+        # Stations with bytes of their own first: a station that joined is
+        # welcomed before the others read that it joined.
         for conn, data in own.items():
             station = self._connections.get(conn)
             if data and station is not None:
                 station.send(data)
+        if ready.plain:
+            self._plain.write(ready.plain, skip=own)
+        if ready.rich:
+            self._rich.write(ready.rich, skip=own)
 
     # -- timers ---------------------------------------------------------------------
 
