@@ -113,7 +113,9 @@ def test_stations_nothing_happened_to_share_one_chunk_per_mode() -> None:
     batch.broadcast(Broadcast(b"<ann> two\n", b'{"n":2}\n'))
     ready = batch.take({1: PLAIN, 2: RICH}.get)
 
-    assert ready == ReadyOutput(b"<ann> one\n<ann> two\n", b'{"n":1}\n{"n":2}\n', own={})
+    assert ready == ReadyOutput(
+        b"<ann> one\n<ann> two\n", b'{"n":1}\n{"n":2}\n', own={}, ahead=frozenset()
+    )
 
 
 def test_taking_the_output_starts_the_next_iteration_afresh() -> None:
@@ -127,7 +129,28 @@ def test_taking_the_output_starts_the_next_iteration_afresh() -> None:
     assert not batch
     batch.broadcast(Broadcast(b"<ann> two\n", None))
     ready = batch.take({1: PLAIN, 2: PLAIN}.get)
-    assert ready == ReadyOutput(b"<ann> two\n", b"", own={})
+    assert ready == ReadyOutput(b"<ann> two\n", b"", own={}, ahead=frozenset())
+
+
+def test_a_welcome_goes_out_before_the_others_hear_of_the_join() -> None:
+    batch = OutputBatch()
+    batch.send(7, b"* welcome\n", mode=None)
+    batch.change_mode(7, None, PLAIN)
+    batch.broadcast(Broadcast(b"* ann joined\n", None))
+    ready = batch.take({1: PLAIN, 7: PLAIN}.get)
+
+    assert ready.ahead == {7}
+    assert delivered(ready, 7, PLAIN) == b"* welcome\n* ann joined\n"
+
+
+def test_an_acknowledgement_goes_out_after_the_message_went_to_everyone() -> None:
+    batch = OutputBatch()
+    batch.broadcast(Broadcast(b"<ann> hi\n", b'{"t":"msg"}\n', exclude=3))
+    batch.send(3, b'{"t":"ack"}\n', mode=RICH)
+    ready = batch.take({1: PLAIN, 3: RICH}.get)
+
+    assert ready.ahead == frozenset()
+    assert ready.own == {3: b'{"t":"ack"}\n'}
 
 
 # -- the property: every station sees the channel's order ---------------------------
@@ -186,6 +209,14 @@ class Reference:
     pending: dict[int, list[bytes]] = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)
     """Stations sent to, moved, hung up or left out in this iteration."""
+    ahead: set[int] = field(default_factory=set)
+    """Those of them touched before the iteration's first broadcast."""
+    broadcast_yet: bool = False
+
+    def touch(self, conn: int) -> None:
+        if conn not in self.touched and not self.broadcast_yet:
+            self.ahead.add(conn)
+        self.touched.add(conn)
 
     def __post_init__(self) -> None:
         self.pending = {conn: [] for conn in self.modes}
@@ -211,10 +242,13 @@ def test_each_station_receives_exactly_its_outputs_in_the_channels_order(
     def flush() -> None:
         ready = batch.take(ref.modes.get)
         assert set(ready.own) <= ref.touched, "an untouched station was given its own chunk"
+        assert ready.ahead == ref.ahead, "own bytes written out of order with the shared ones"
         for conn in STATIONS:
             got = delivered(ready, conn, ref.modes[conn])
             assert got == ref.expect(conn), f"station {conn}"
         ref.touched.clear()
+        ref.ahead.clear()
+        ref.broadcast_yet = False
         assert not batch
 
     for op in ops:
@@ -223,8 +257,9 @@ def test_each_station_receives_exactly_its_outputs_in_the_channels_order(
             plain = f"p{n}({op.exclude});".encode() if op.plain else None
             rich = f"r{n}({op.exclude});".encode() if op.rich else None
             batch.broadcast(Broadcast(plain, rich, op.exclude))
+            ref.broadcast_yet = True
             if op.exclude is not None:
-                ref.touched.add(op.exclude)
+                ref.touch(op.exclude)
             for conn, mode in ref.modes.items():
                 data = rich if mode == RICH else plain if mode == PLAIN else None
                 if data is not None and conn != op.exclude:
@@ -236,15 +271,15 @@ def test_each_station_receives_exactly_its_outputs_in_the_channels_order(
         elif isinstance(op, SendOp):
             data = f"s{n}>{op.conn};".encode()
             batch.send(op.conn, data, ref.modes[op.conn])
-            ref.touched.add(op.conn)
+            ref.touch(op.conn)
             ref.pending[op.conn].append(data)
         elif isinstance(op, ModeOp):
             batch.change_mode(op.conn, ref.modes[op.conn], op.after)
-            ref.touched.add(op.conn)
+            ref.touch(op.conn)
             ref.modes[op.conn] = op.after
         else:
             assert batch.take_own(op.conn, ref.modes[op.conn]) == ref.expect(op.conn)
-            ref.touched.add(op.conn)
+            ref.touch(op.conn)
             ref.hung_up.add(op.conn)
             ref.modes[op.conn] = None  # the hub takes it out of its group
     flush()

@@ -7,7 +7,11 @@ every member. When the iteration ends, :meth:`OutputBatch.take` gives one
 chunk for every plain member, one for every rich member, and a chunk of its
 own for each station whose bytes differ from its mode's: one that was sent
 something of its own, joined or left a mode, or was left out of a broadcast.
-Each station's bytes keep the order in which the channel produced them.
+Each station's bytes keep the order in which the channel produced them, and
+across stations the order of cause and effect is kept as well: a station's
+own bytes produced before any shared line (a welcome, before the others hear
+that it joined) are written before the shared chunks, the rest after them
+(an acknowledgement, after the message it acknowledges went to everyone).
 
 Example::
 
@@ -41,6 +45,8 @@ class _Own:
 
     conn: int
     mode: Mode | None
+    ahead: bool
+    """Its first bytes came before any broadcast of the batch."""
     synced: int = 0
     parts: list[bytes] = field(default_factory=list)
 
@@ -49,11 +55,13 @@ class _Own:
 class ReadyOutput:
     """What one iteration writes: ``plain`` to every plain member and ``rich``
     to every rich member not in ``own``; ``own[conn]`` to each station in it
-    (possibly nothing at all)."""
+    (possibly nothing at all): before the shared chunks for those in ``ahead``,
+    after them for the others."""
 
     plain: bytes
     rich: bytes
     own: dict[int, bytes]
+    ahead: frozenset[int]
 
 
 class OutputBatch:
@@ -98,6 +106,7 @@ class OutputBatch:
             plain=b"".join(b.plain for b in broadcasts if b.plain is not None),
             rich=b"".join(b.rich for b in broadcasts if b.rich is not None),
             own={conn: self._joined(own) for conn, own in self._own.items()},
+            ahead=frozenset(conn for conn, own in self._own.items() if own.ahead),
         )
         self._broadcasts = []
         self._own = {}
@@ -106,7 +115,7 @@ class OutputBatch:
     def _catch_up(self, conn: int, mode: Mode | None) -> _Own:
         own = self._own.get(conn)
         if own is None:
-            own = self._own[conn] = _Own(conn, mode)
+            own = self._own[conn] = _Own(conn, mode, ahead=not self._broadcasts)
         broadcasts = self._broadcasts
         if own.mode is not None:
             rich = own.mode == RICH

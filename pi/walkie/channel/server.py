@@ -247,16 +247,20 @@ class Hub:
             return
         ready = self._batch.take(self._mode_of)
         own = ready.own
-        # Stations with bytes of their own first: a station that joined is
-        # welcomed before the others read that it joined.
-        for conn, data in own.items():
-            station = self._connections.get(conn)
-            if data and station is not None:
-                station.send(data)
+        for conn in ready.ahead:  # e.g. a welcome, before the others hear of the join
+            self._send_own(conn, own[conn])
         if ready.plain:
             self._plain.write(ready.plain, skip=own)
         if ready.rich:
             self._rich.write(ready.rich, skip=own)
+        for conn, data in own.items():  # e.g. an ack, after the message went to everyone
+            if conn not in ready.ahead:
+                self._send_own(conn, data)
+
+    def _send_own(self, conn: int, data: bytes) -> None:
+        station = self._connections.get(conn)
+        if data and station is not None:
+            station.send(data)
 
     # -- timers ---------------------------------------------------------------------
 
