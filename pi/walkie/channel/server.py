@@ -215,18 +215,24 @@ class Hub:
         before = self._mode_of(connection.conn)
         self.leave_groups(connection.conn)
         connection.rich = rich
-        group = self._rich if rich else self._plain
-        group.add(connection)
-        connection.group = group
+        (self._rich if rich else self._plain).add(connection)
         self._batch.change_mode(connection.conn, before, RICH if rich else PLAIN)
 
     def leave_groups(self, conn: int) -> None:
         """The station gets no more broadcasts (it is leaving)."""
         self._plain.remove(conn)
         self._rich.remove(conn)
-        connection = self._connections.get(conn)
-        if connection is not None:
-            connection.group = None
+
+    def set_backlogged(self, connection: _StationConnection, backlogged: bool) -> None:
+        """The station's bytes now wait in its transport (or no longer do):
+        until they are sent, it is written through the transport."""
+        if backlogged:
+            self.backlogged.add(connection)
+        else:
+            self.backlogged.discard(connection)
+        for group in (self._plain, self._rich):
+            if connection.conn in group:
+                group.changed()
 
     def hang_up(self, connection: _StationConnection) -> None:
         """Write what is queued for the station, then close its connection."""
@@ -305,12 +311,8 @@ class _StationConnection(asyncio.BufferedProtocol):
         self._leave_reason = "left"
         self._eof = False
         self._backlog_check: asyncio.TimerHandle | None = None
-        self.group: MemberGroup | None = None
-        """The members this station is one of (``None``: not a member)."""
         self._socket_fd: int | None = None
         """Where this station's bytes may go straight to the socket (plain TCP)."""
-        self._queued = False
-        """Bytes wait in the transport: everything goes through it until it sent them."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing it.
@@ -363,7 +365,7 @@ class _StationConnection(asyncio.BufferedProtocol):
 
     @property
     def direct_fd(self) -> int | None:
-        return None if self._queued else self._socket_fd
+        return None if self in self.hub.backlogged else self._socket_fd
 
     def send(self, data: bytes) -> None:
         """Write ``data`` now: straight to the socket when allowed, else (or
@@ -380,11 +382,8 @@ class _StationConnection(asyncio.BufferedProtocol):
 
     def queue(self, data: bytes) -> None:
         self.transport.write(data)
-        if self._socket_fd is not None and not self._queued:
-            self._queued = True
-            self.hub.backlogged.add(self)
-            if self.group is not None:
-                self.group.changed()
+        if self._socket_fd is not None and self not in self.hub.backlogged:
+            self.hub.set_backlogged(self, True)
         # Only a station already past its send buffer (pause_writing) can be
         # past the hard limit: the common case costs no extra look-up.
         if self._backlog_check is not None and (
@@ -396,10 +395,7 @@ class _StationConnection(asyncio.BufferedProtocol):
     def check_caught_up(self) -> None:
         """Back to writing straight to the socket once the transport sent its queue."""
         if self.transport.get_write_buffer_size() == 0:
-            self._queued = False
-            self.hub.backlogged.discard(self)
-            if self.group is not None:
-                self.group.changed()
+            self.hub.set_backlogged(self, False)
 
     def drop(self, reason: str) -> None:
         log.info(
