@@ -20,6 +20,10 @@ from pathlib import Path
 
 from walkie.errors import ConfigError
 
+LOCK_WAIT = 1.0
+"""Seconds to wait for a history file another process holds (one that is just
+exiting) before refusing it."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     mid INTEGER PRIMARY KEY,
@@ -52,7 +56,7 @@ class History:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=LOCK_WAIT)
             self._db.execute("PRAGMA locking_mode = EXCLUSIVE")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
@@ -60,7 +64,8 @@ class History:
             self.channel_id: str = self._db.execute("SELECT id FROM channel").fetchone()[0]
             """Names this history: message ids are only comparable within one channel id."""
         except (sqlite3.Error, OSError) as exc:
-            hint = " (is another hub using it?)" if "locked" in str(exc) else ""
+            busy = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            hint = " (is another hub using it?)" if busy else ""
             raise ConfigError(f"cannot open history database {self.path}: {exc}{hint}") from exc
 
     def append(
