@@ -198,6 +198,22 @@ def test_a_station_that_falls_behind_and_catches_up_gets_every_line_in_order(
     behind.close()
 
 
+def test_a_script_that_ends_its_input_gets_its_answers_and_is_hung_up(
+    start_hub: StartHub,
+) -> None:
+    # What `printf ... | nc -N hub 32000` does: lines, then a half-close.
+    hub = start_hub()
+    listener = LineClient.connect(hub.port, "listener")
+    script = LineClient.connect(hub.port)
+    script.sock.sendall(b"/nick piper\n/who\nhello from a script\n")
+    script.sock.shutdown(socket.SHUT_WR)
+    script.expect(lambda line: line.startswith("* 2 on the channel"))
+    script.sock.settimeout(DEADLINE)
+    assert script.sock.recv(4096) == b""  # then the hub hangs up
+    listener.expect_line("<piper> hello from a script")
+    listener.expect_line("* piper left")
+
+
 def test_a_thousand_stations_hear_one_message(start_hub: StartHub) -> None:
     hub = start_hub("--max-rate", "0")
     selector = selectors.DefaultSelector()
