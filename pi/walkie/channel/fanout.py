@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Protocol
 
@@ -62,44 +63,65 @@ class MemberGroup:
 
     def __init__(self) -> None:
         self.members: dict[int, Member] = {}
-        self._split: tuple[list[int], list[Member], list[Member]] | None = None
+        self._paths: _Paths | None = None
 
     def __contains__(self, conn: object) -> bool:
         return conn in self.members
 
     def add(self, member: Member) -> None:
         self.members[member.conn] = member
-        self._split = None
+        self._paths = None
 
     def remove(self, conn: int) -> None:
         if self.members.pop(conn, None) is not None:
-            self._split = None
+            self._paths = None
 
     def changed(self) -> None:
         """A member's ``direct_fd`` changed."""
-        self._split = None
+        self._paths = None
 
     def write(self, data: bytes, skip: Collection[int]) -> None:
         """Write ``data`` to every member whose connection id is not in ``skip``."""
-        fds, direct, indirect = self._members_by_path()
-        left_out = [self.members[conn] for conn in skip if conn in self.members]
-        if left_out:
-            fds, direct = fds.copy(), direct.copy()
-            for member in left_out:
-                if member.direct_fd is not None:
-                    index = direct.index(member)
-                    del fds[index], direct[index]
-        for index, count in write_each(fds, data):
-            direct[index].queue(data[count:])
-        for member in indirect:
+        paths = self._current_paths()
+        fds, direct = paths.fds, paths.direct
+        # The direct members between the skipped ones are written a run at a
+        # time: skipping the sender of a line copies nothing.
+        start = 0
+        for end in sorted(paths.position[conn] for conn in skip if conn in paths.position):
+            self._write_run(fds, direct, start, end, data)
+            start = end + 1
+        self._write_run(fds, direct, start, len(fds), data)
+        for member in paths.indirect:
             if member.conn not in skip:
                 member.send(data)
 
-    def _members_by_path(self) -> tuple[list[int], list[Member], list[Member]]:
-        """(fds, members written straight to, in the same order; the others)."""
-        if self._split is None:
+    @staticmethod
+    def _write_run(fds: list[int], direct: list[Member], start: int, end: int, data: bytes) -> None:
+        run = fds if start == 0 and end == len(fds) else fds[start:end]
+        for index, count in write_each(run, data):
+            direct[start + index].queue(data[count:])
+
+    def _current_paths(self) -> _Paths:
+        if self._paths is None:
             direct = [m for m in self.members.values() if m.direct_fd is not None]
-            fds = [m.direct_fd for m in direct if m.direct_fd is not None]
-            indirect = [m for m in self.members.values() if m.direct_fd is None]
-            self._split = (fds, direct, indirect)
-        return self._split
+            self._paths = _Paths(
+                fds=[fd for m in direct if (fd := m.direct_fd) is not None],
+                direct=direct,
+                position={m.conn: index for index, m in enumerate(direct)},
+                indirect=[m for m in self.members.values() if m.direct_fd is None],
+            )
+        return self._paths
+
+
+@dataclass(frozen=True, slots=True)
+class _Paths:
+    """How a group's members are written to, worked out once per change."""
+
+    fds: list[int]
+    """The sockets of the members written to straight, in order."""
+    direct: list[Member]
+    """Those members, in the same order."""
+    position: dict[int, int]
+    """A direct member's index in both, by connection id."""
+    indirect: list[Member]
+    """The members written to through their transports."""
