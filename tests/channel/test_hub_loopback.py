@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from support.history import messages_in_the_file_alone
 from support.hub import DEADLINE, WALKIE, HubProcess, LineClient
 
 StartHub = Callable[..., HubProcess]
@@ -294,6 +295,25 @@ def test_a_port_in_use_is_one_clear_line(start_hub: StartHub, tmp_path: Path) ->
     assert result.returncode == 1
     assert result.stderr.strip().startswith(f"walkie server: cannot listen on 127.0.0.1:{hub.port}")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_quiet_hub_writes_its_messages_into_the_database_file(
+    start_hub: StartHub, tmp_path: Path
+) -> None:
+    # A backup that copies the history file alone, while the hub runs, has
+    # what was said before the channel went quiet (not only what SQLite
+    # happened to checkpoint every thousand messages).
+    db = tmp_path / "history.sqlite3"
+    hub = start_hub(history_db=db)
+    alice = LineClient.connect(hub.port, "alice")
+    for text in ("first", "second", "third"):
+        alice.send(text)
+    alice.send("/history 3")
+    alice.expect(lambda line: line.endswith("<alice> third"))
+    deadline = time.monotonic() + DEADLINE
+    while (found := messages_in_the_file_alone(db, tmp_path)) != ["first", "second", "third"]:
+        assert time.monotonic() < deadline, f"the database file holds {found}"
+        time.sleep(0.1)
 
 
 def test_an_unusable_history_file_is_one_clear_line(tmp_path: Path) -> None:

@@ -59,6 +59,9 @@ BACKLOG_GRACE = 5.0
 """Seconds a station may stay above its send buffer before it is dropped."""
 BACKLOG_HARD_LIMIT = 4
 """A station whose backlog exceeds this many send buffers is dropped at once."""
+CHECKPOINT_WHEN_QUIET = 1.0
+"""Seconds without a new message after which the history is checkpointed
+(its few-millisecond sync kept out of the way of the lines)."""
 READ_SIZE = 256 * 1024
 """Bytes read from a socket at most at once (into one buffer all stations share)."""
 TCP_KEEPALIVE_IDLE = 30
@@ -117,6 +120,8 @@ class Hub:
         self._tick_handle: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
         self._sweeper: asyncio.TimerHandle | None = None
+        self._checkpoint_timer: asyncio.TimerHandle | None = None
+        self._unchecked_seen = 0
         # Every read lands here and is copied out before the next one.
         self.read_buffer = memoryview(bytearray(READ_SIZE))
 
@@ -148,7 +153,7 @@ class Hub:
         """Stop listening and hang up on every station. Idempotent."""
         if self._server is not None:
             self._server.close()
-        for handle in (self._tick_handle, self._sweeper):
+        for handle in (self._tick_handle, self._sweeper, self._checkpoint_timer):
             if handle is not None:
                 handle.cancel()
         self.flush()
@@ -262,6 +267,8 @@ class Hub:
         for conn, data in own.items():  # e.g. an ack, after the message went to everyone
             if conn not in ready.ahead:
                 self._send_own(conn, data)
+        if self._checkpoint_timer is None and self.channel.history.unchecked:
+            self._checkpoint_later()
 
     def _send_own(self, conn: int, data: bytes) -> None:
         station = self._connections.get(conn)
@@ -285,6 +292,21 @@ class Hub:
         self._tick_handle = None
         self._tick_at = None
         self.apply(self.channel.tick(time.monotonic()))
+
+    def _checkpoint_later(self) -> None:
+        self._unchecked_seen = self.channel.history.unchecked
+        self._checkpoint_timer = self.loop.call_later(
+            CHECKPOINT_WHEN_QUIET, self._checkpoint_if_quiet
+        )
+
+    def _checkpoint_if_quiet(self) -> None:
+        history = self.channel.history
+        if history.unchecked != self._unchecked_seen:  # messages came in meanwhile
+            self._checkpoint_later()
+            return
+        self._checkpoint_timer = None
+        if history.unchecked:
+            history.checkpoint()
 
     def _sweep_idle(self) -> None:
         now = time.monotonic()
