@@ -102,11 +102,12 @@ class OutputBatch:
         for broadcast in broadcasts:
             if broadcast.exclude is not None:
                 self._catch_up(broadcast.exclude, mode_of(broadcast.exclude))
+        owners = self._own.values()
         ready = ReadyOutput(
-            plain=b"".join(b.plain for b in broadcasts if b.plain is not None),
-            rich=b"".join(b.rich for b in broadcasts if b.rich is not None),
-            own={conn: self._joined(own) for conn, own in self._own.items()},
-            ahead=frozenset(conn for conn, own in self._own.items() if own.ahead),
+            plain=b"".join([b.plain for b in broadcasts if b.plain is not None]),
+            rich=b"".join([b.rich for b in broadcasts if b.rich is not None]),
+            own={own.conn: self._joined(own) for own in owners},
+            ahead=frozenset([own.conn for own in owners if own.ahead]),
         )
         self._broadcasts = []
         self._own = {}

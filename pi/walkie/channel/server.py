@@ -103,9 +103,10 @@ class Hub:
         )
         self.loop = asyncio.get_running_loop()
         self._connections: dict[int, _StationConnection] = {}
-        # Members of the channel by mode.
+        # Members of the channel by mode, and each member's mode.
         self._plain = MemberGroup()
         self._rich = MemberGroup()
+        self._modes: dict[int, Mode] = {}
         # This loop iteration's output: written once per station, after every
         # read of the iteration.
         self._batch = OutputBatch()
@@ -190,7 +191,7 @@ class Hub:
                 batch.broadcast(output)
             elif isinstance(output, Send):
                 if output.conn in self._connections:
-                    batch.send(output.conn, output.data, self._mode_of(output.conn))
+                    batch.send(output.conn, output.data, self._modes.get(output.conn))
             elif isinstance(output, Enter):
                 connection = self._connections.get(output.conn)
                 if connection is not None:
@@ -211,22 +212,19 @@ class Hub:
         """Queue ``data`` for one station, after what it already has coming."""
         self.apply([Send(conn, data)])
 
-    def _mode_of(self, conn: int) -> Mode | None:
-        if conn in self._plain:
-            return PLAIN
-        return RICH if conn in self._rich else None
-
     def _enter(self, connection: _StationConnection, rich: bool) -> None:
-        before = self._mode_of(connection.conn)
+        before = self._modes.get(connection.conn)
         self.leave_groups(connection.conn)
         connection.rich = rich
         (self._rich if rich else self._plain).add(connection)
-        self._batch.change_mode(connection.conn, before, RICH if rich else PLAIN)
+        self._modes[connection.conn] = mode = RICH if rich else PLAIN
+        self._batch.change_mode(connection.conn, before, mode)
 
     def leave_groups(self, conn: int) -> None:
         """The station gets no more broadcasts (it is leaving)."""
         self._plain.remove(conn)
         self._rich.remove(conn)
+        self._modes.pop(conn, None)
 
     def set_backlogged(self, connection: _StationConnection, backlogged: bool) -> None:
         """The station's bytes now wait in its transport (or no longer do):
@@ -241,7 +239,7 @@ class Hub:
 
     def hang_up(self, connection: _StationConnection) -> None:
         """Write what is queued for the station, then close its connection."""
-        data = self._batch.take_own(connection.conn, self._mode_of(connection.conn))
+        data = self._batch.take_own(connection.conn, self._modes.get(connection.conn))
         self.leave_groups(connection.conn)
         if data:
             connection.send(data)
@@ -256,7 +254,7 @@ class Hub:
             connection.check_caught_up()
         if not self._batch:
             return
-        ready = self._batch.take(self._mode_of)
+        ready = self._batch.take(self._modes.get)
         own = ready.own
         for conn in ready.ahead:  # e.g. a welcome, before the others hear of the join
             self._send_own(conn, own[conn])

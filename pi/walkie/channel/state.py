@@ -231,10 +231,11 @@ class Channel:
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has something to do, if ever."""
-        deadlines = [s.join_deadline for s in itertools.islice(self._pending.values(), 1)]
-        if self._floor.holder is not None:
-            deadlines.append(self._floor.until)
-        return min(deadlines, default=None)
+        oldest = next(iter(self._pending.values()), None)
+        deadline = None if oldest is None else oldest.join_deadline
+        if self._floor.holder is not None and (deadline is None or self._floor.until < deadline):
+            deadline = self._floor.until
+        return deadline
 
     # -- views ----------------------------------------------------------------
 
