@@ -103,10 +103,9 @@ class Hub:
         )
         self.loop = asyncio.get_running_loop()
         self._connections: dict[int, _StationConnection] = {}
-        # Members of the channel by mode, and each member's mode.
-        self._plain = MemberGroup()
-        self._rich = MemberGroup()
+        # Each member's mode, and the members of each mode.
         self._modes: dict[int, Mode] = {}
+        self._groups: dict[Mode, MemberGroup] = {PLAIN: MemberGroup(), RICH: MemberGroup()}
         # This loop iteration's output: written once per station, after every
         # read of the iteration.
         self._batch = OutputBatch()
@@ -216,15 +215,15 @@ class Hub:
         before = self._modes.get(connection.conn)
         self.leave_groups(connection.conn)
         connection.rich = rich
-        (self._rich if rich else self._plain).add(connection)
         self._modes[connection.conn] = mode = RICH if rich else PLAIN
+        self._groups[mode].add(connection)
         self._batch.change_mode(connection.conn, before, mode)
 
     def leave_groups(self, conn: int) -> None:
         """The station gets no more broadcasts (it is leaving)."""
-        self._plain.remove(conn)
-        self._rich.remove(conn)
-        self._modes.pop(conn, None)
+        mode = self._modes.pop(conn, None)
+        if mode is not None:
+            self._groups[mode].remove(conn)
 
     def set_backlogged(self, connection: _StationConnection, backlogged: bool) -> None:
         """The station's bytes now wait in its transport (or no longer do):
@@ -233,9 +232,9 @@ class Hub:
             self.backlogged.add(connection)
         else:
             self.backlogged.discard(connection)
-        for group in (self._plain, self._rich):
-            if connection.conn in group:
-                group.changed()
+        mode = self._modes.get(connection.conn)
+        if mode is not None:
+            self._groups[mode].changed()
 
     def hang_up(self, connection: _StationConnection) -> None:
         """Write what is queued for the station, then close its connection."""
@@ -259,9 +258,9 @@ class Hub:
         for conn in ready.ahead:  # e.g. a welcome, before the others hear of the join
             self._send_own(conn, own[conn])
         if ready.plain:
-            self._plain.write(ready.plain, skip=own)
+            self._groups[PLAIN].write(ready.plain, skip=own)
         if ready.rich:
-            self._rich.write(ready.rich, skip=own)
+            self._groups[RICH].write(ready.rich, skip=own)
         for conn, data in own.items():  # e.g. an ack, after the message went to everyone
             if conn not in ready.ahead:
                 self._send_own(conn, data)
