@@ -20,11 +20,14 @@ messages are waiting, which bounds the WAL on a channel that is never quiet.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from walkie.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 LOCK_WAIT = 1.0
 """Seconds to wait for a history file another process holds (one that is just
@@ -104,8 +107,14 @@ class History:
         return mid
 
     def checkpoint(self) -> None:
-        """Copy the stored messages from the WAL into the database file."""
-        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        """Copy the stored messages from the WAL into the database file.
+
+        A failure (a full disk) is logged, not raised: the messages are stored
+        in the WAL all the same, and the next checkpoint tries again."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.warning("history checkpoint of %s failed: %s", self.path, exc)
         self.unchecked = 0
 
     def find(self, session: str, client_id: int) -> int | None:
