@@ -183,6 +183,20 @@ def test_close_is_prompt_idempotent_and_leaves_the_port_free(
         wait_until(lambda: again.state is LinkState.UP, "the link after reopening")
 
 
+def test_a_screen_shown_just_before_close_is_on_the_board_afterwards(
+    fake_board: FakeBoard, recorder: Recorder
+) -> None:
+    # The board keeps its screen after the Pi side stops (a station's last
+    # screen says "offline"). Four pieces: twice the send window, so the
+    # board must acknowledge the first two before the rest can go.
+    link = BoardLink(port=str(fake_board.link_path), on_event=recorder).start()
+    wait_until(lambda: link.state is LinkState.UP, "the link")
+    last = screen(b"gina: " + b"g" * 74, b"offline " + b"o" * 72)
+    link.show(last)
+    link.close()
+    assert shows(fake_board, last)
+
+
 def test_a_missing_port_is_reported_and_retried_without_dying(
     tmp_path: Path, recorder: Recorder, make_fake_board: Callable[[Path], FakeBoard]
 ) -> None:

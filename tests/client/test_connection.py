@@ -101,6 +101,20 @@ def test_a_line_sent_while_the_floor_is_busy_is_delivered_when_it_frees(hub: Hub
     run(scenario())
 
 
+def test_closing_goes_from_connected_to_closed_without_reconnecting_on_the_way(
+    hub: Hub,
+) -> None:
+    async def scenario() -> None:
+        events = Recorder()
+        async with ChannelConnection("127.0.0.1", hub.port, nick="leaver", on_event=events) as conn:
+            await conn.connect()
+            connected = len(events.events)
+        links = [e.state for e in events.events[connected:] if isinstance(e, LinkChanged)]
+        assert links == [LinkState.CLOSED]
+
+    run(scenario())
+
+
 def test_lines_sent_before_the_first_connection_are_delivered_after_it(hub: Hub) -> None:
     async def scenario() -> None:
         async with ChannelConnection("127.0.0.1", hub.port) as conn:

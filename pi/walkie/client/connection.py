@@ -336,10 +336,12 @@ class ChannelConnection:
 
     async def _run(self) -> None:
         try:
-            while not self._closing:
+            while True:
                 self.session.connecting()
                 self._pump()
                 welcomed = await self._attempt()
+                if self._closing:
+                    break  # the hub hung up on our quit: closed, not lost
                 if self.session.fatal is not None:
                     self.failure = HubRefused(f"{self.address}: {self.session.fatal.text}")
                     break

@@ -103,6 +103,8 @@ class Station:
         self._board_state = "no board yet"
         self._status = ""
         self._requests: set[asyncio.Task[bool]] = set()
+        self._stopping = False
+        """Shutting down: the channel and the board going away is expected, not a fault."""
 
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = loop = asyncio.get_running_loop()
@@ -158,6 +160,7 @@ class Station:
                 history.close()
 
     async def _shut_down(self) -> None:
+        self._stopping = True
         if self._hold_timer is not None:
             self._hold_timer.cancel()
         if self.connection is not None:
@@ -183,8 +186,11 @@ class Station:
         match event:
             case LinkChanged(state=state, reason=reason):
                 self.gpio.show_link(_LED_FOR_LINK[state])
+                lost = state is LinkState.DISCONNECTED or (
+                    state is LinkState.CLOSED and not self._stopping
+                )
                 log.log(
-                    logging.INFO if state is LinkState.CONNECTED else logging.WARNING,
+                    logging.WARNING if lost else logging.INFO,
                     "channel %s%s",
                     state.value,
                     f": {reason}" if reason else "",
@@ -221,7 +227,11 @@ class Station:
                 self._screen = None
             case LinkDown(reason=reason):
                 self._board_state = "board link lost"
-                log.warning("board link down: %s", reason)
+                log.log(
+                    logging.INFO if self._stopping else logging.WARNING,
+                    "board link down: %s",
+                    reason,
+                )
                 self._apply_ptt(self.ptt.forget(ARDUINO_BUTTON, time.monotonic()))
             case BoardReset():
                 log.warning("board announced a reset")

@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from walkie.lcd.charmap import from_rom
+from walkie.lcd.screen import Screen
 from walkie.sim.board import BoardSimulator
 from walkie.station.config import GpioConfig, StationConfig
 from walkie.station.daemon import Station
@@ -32,6 +33,8 @@ from walkie.station.gpio import LedMode
 SIMULATED_PINS = GpioConfig(button=17, led=27, talk_led=22)
 LOG_LINES_SHOWN = 4
 LCD_SETTLE_S = 0.02
+LAST_SCREEN_WAIT_S = 1.0
+"""At exit, at most this long for the simulated LCD to draw the daemon's last screen."""
 
 
 class _Panel:
@@ -47,6 +50,33 @@ class _Panel:
         self.log: deque[str] = deque(maxlen=LOG_LINES_SHOWN)
         self._settling: tuple[str, ...] = ()
         self._settle_timer: asyncio.TimerHandle | None = None
+        self._sent: Screen | None = None
+
+    def screen_sent(self, screen: Screen) -> None:
+        """The daemon sent the board this screen."""
+        self._sent = screen
+
+    async def show_last_screen(self) -> None:
+        """At exit, before the simulator stops: once the LCD has drawn the
+        daemon's last screen, show it."""
+        if self._sent is None:
+            return
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + LAST_SCREEN_WAIT_S
+        while not self._has_drawn(self._sent) and loop.time() < give_up:
+            await asyncio.sleep(LCD_SETTLE_S)
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settled()
+
+    def _has_drawn(self, screen: Screen) -> bool:
+        """Whether the LCD shows ``screen`` (scrolling rows move: not compared)."""
+        drawn = self._settling
+        rows = zip(screen.rows, screen.visible(), strict=True)
+        return all(
+            row.marquee or (index < len(drawn) and drawn[index] == text)
+            for index, (row, text) in enumerate(rows)
+        )
 
     def lcd_changed(self, rows: tuple[str, ...]) -> None:
         # The firmware redraws a character per loop: show the LCD once it has
@@ -141,7 +171,9 @@ async def run_simulated(
         panel.hub = f"{config.server.host}:{port}"
         on_hub_ready(port)
 
-    station = Station(config, pin_factory=MockFactory(), on_hub_ready=hub_ready)
+    station = Station(
+        config, pin_factory=MockFactory(), on_hub_ready=hub_ready, on_screen=panel.screen_sent
+    )
     station.gpio.on_change = lambda: panel.show_leds(station.gpio.link_mode, station.gpio.talk_mode)
 
     presses: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
@@ -168,6 +200,7 @@ async def run_simulated(
         loop.add_reader(sys.stdin.fileno(), commands.readable)
         try:
             await station.run(stop)
+            await panel.show_last_screen()
         finally:
             loop.remove_reader(sys.stdin.fileno())
     finally:
