@@ -103,6 +103,33 @@ def test_a_new_connection_joins_after_a_grace_period_if_it_stays_silent(net: Net
     assert net.lines(watcher) == ["* guest2 joined (2 on the channel)"]
 
 
+def test_a_silent_listener_gets_what_was_said_while_it_was_joining(net: Net) -> None:
+    bob = net.connect(1, "bob")
+    net.say(bob, "before you came")
+    listener = net.connect(2)
+    assert "you are guest2" in net.lines(listener)[0]
+    net.say(bob, "just after your welcome")
+    net.wait(0.5)
+    net.say(bob, "still in your first second")
+    assert net.lines(listener) == []
+    net.wait(1.0)
+    assert net.lines(listener) == [
+        "<bob> just after your welcome",
+        "<bob> still in your first second",
+    ]
+    net.say(bob, "and now live")
+    assert net.lines(listener) == ["<bob> and now live"]
+
+
+def test_a_plain_station_speaking_at_once_hears_what_came_first(net: Net) -> None:
+    bob = net.connect(1, "bob")
+    carol = net.connect(2)
+    net.lines(carol)
+    net.say(bob, "welcome carol")
+    net.say(carol, "/nick carol")
+    assert net.lines(carol)[0] == "<bob> welcome carol"
+
+
 def test_nick_changes_are_validated_and_unique(net: Net) -> None:
     alice, bob = net.connect(1, "alice"), net.connect(2)
     net.lines(bob)

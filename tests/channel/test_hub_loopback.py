@@ -30,6 +30,16 @@ def test_netcat_users_chat_without_echo(start_hub: StartHub) -> None:
     assert not [line for line in alice.quiet_for(0.3) if line.startswith("<alice>")]
 
 
+def test_a_netcat_listener_hears_a_line_sent_right_after_its_welcome(
+    start_hub: StartHub,
+) -> None:
+    hub = start_hub()
+    bob = LineClient.connect(hub.port, "bob")
+    listener = LineClient.connect(hub.port)  # `nc pi 32000`, only reading
+    bob.send("right after your welcome")
+    assert listener.expect(lambda line: line.startswith("<")) == "<bob> right after your welcome"
+
+
 def test_commands_answer_with_marked_notices(start_hub: StartHub) -> None:
     hub = start_hub()
     alice = LineClient.connect(hub.port, "alice")

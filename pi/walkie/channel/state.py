@@ -107,6 +107,10 @@ class _Station:
     queued: int = 0
     authenticated: bool = True
     auth_failures: int = 0
+    greeted_after: int | None = None
+    """The newest message id when it was welcomed into the channel: joining in
+    plain mode, it is sent every message that came after (none is lost while
+    the hub waits to learn its mode)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,7 @@ class Channel:
             text = "welcome to walkie; this hub needs a token: /auth TOKEN"
         else:
             self._pending[conn] = station
+            station.greeted_after = self.history.newest_id()
             text = f"welcome to walkie, you are {station.nick}; /help lists the commands"
         return [Send(conn, render.plain_notice(text))]
 
@@ -347,6 +352,9 @@ class Channel:
         self._member_count += 1
         self._rich_member_count += station.rich
         out.append(Enter(station.conn, station.rich))
+        if station.greeted_after is not None and not station.rich:
+            for message in self.history.after(station.greeted_after, self.limits.resume_limit):
+                out.append(Send(station.conn, render.plain_message(message.nick, message.text)))
         count = self._member_count
         out.append(
             Broadcast(
