@@ -8,7 +8,6 @@ disappears and comes back at the same path.
 
 from __future__ import annotations
 
-import queue
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -17,48 +16,21 @@ from typing import Any
 
 import pytest
 
+from support.board_events import EventLog
+from support.waiting import wait_until
 from walkie.board.link import BoardReset, ButtonChanged, LinkDown, LinkState, LinkUp, RowContent
 from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
 
 FakeBoard = Any  # the class lives in conftest.py; tests get instances from fixtures
-DEADLINE_S = 15.0  # generous: only there so that a broken build fails instead of hanging
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
-    """Wait for `condition`; the deadline only stops a hang, it times nothing."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.01)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: queue.Queue[BoardEvent] = queue.Queue()
-        self.seen: list[BoardEvent] = []
-
-    def __call__(self, event: BoardEvent) -> None:
-        self.events.put(event)
-
-    def drain(self) -> list[BoardEvent]:
-        while True:
-            try:
-                self.seen.append(self.events.get_nowait())
-            except queue.Empty:
-                return self.seen
-
-    def count(self, kind: type) -> int:
-        return sum(isinstance(event, kind) for event in self.drain())
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
+def recorder() -> EventLog:
+    return EventLog()
 
 
 @pytest.fixture
-def driver(fake_board: FakeBoard, recorder: Recorder) -> Iterator[BoardLink]:
+def driver(fake_board: FakeBoard, recorder: EventLog) -> Iterator[BoardLink]:
     with BoardLink(port=str(fake_board.link_path), on_event=recorder) as link:
         yield link
 
@@ -78,7 +50,7 @@ def is_subsequence(part: list[tuple[bool, int]], whole: list[tuple[bool, int]]) 
 
 
 def test_the_screen_arrives_and_the_link_comes_up(
-    fake_board: FakeBoard, driver: BoardLink, recorder: Recorder
+    fake_board: FakeBoard, driver: BoardLink, recorder: EventLog
 ) -> None:
     rows = screen(b"alice: hello", b"2 on")
     driver.show(rows)
@@ -89,7 +61,7 @@ def test_the_screen_arrives_and_the_link_comes_up(
 
 
 def test_through_noise_flips_and_drops_nothing_corrupted_is_shown_and_the_newest_wins(
-    fake_board: FakeBoard, driver: BoardLink, recorder: Recorder
+    fake_board: FakeBoard, driver: BoardLink, recorder: EventLog
 ) -> None:
     wait_until(lambda: driver.state is LinkState.UP, "the link")
     fake_board.fault_rate = 0.02
@@ -114,17 +86,17 @@ def test_through_noise_flips_and_drops_nothing_corrupted_is_shown_and_the_newest
     assert set(shown) <= wanted | {(0, b""), (1, b"")}
 
     def last_reported_press() -> bool | None:
-        changes = [event for event in recorder.drain() if isinstance(event, ButtonChanged)]
+        changes = [event for event in recorder.all() if isinstance(event, ButtonChanged)]
         return changes[-1].pressed if changes else None
 
     wait_until(lambda: last_reported_press() is False, "the final release")
     assert fake_board.rejected_frames > 0  # the faults did hit frames
-    reported = [(e.pressed, e.board_ms) for e in recorder.drain() if isinstance(e, ButtonChanged)]
+    reported = [(e.pressed, e.board_ms) for e in recorder.all() if isinstance(e, ButtonChanged)]
     assert is_subsequence(reported, buttons_sent)
 
 
 def test_a_board_reset_mid_frame_gets_the_screen_pushed_again(
-    fake_board: FakeBoard, driver: BoardLink, recorder: Recorder
+    fake_board: FakeBoard, driver: BoardLink, recorder: EventLog
 ) -> None:
     rows = screen(b"carol: reset me", b"RX carol")
     driver.show(rows)
@@ -136,7 +108,7 @@ def test_a_board_reset_mid_frame_gets_the_screen_pushed_again(
 
 
 def test_a_silent_reset_is_noticed_by_the_dead_link_timer(
-    fake_board: FakeBoard, driver: BoardLink, recorder: Recorder
+    fake_board: FakeBoard, driver: BoardLink, recorder: EventLog
 ) -> None:
     rows = screen(b"dave: are you there", b"1 on")
     driver.show(rows)
@@ -147,7 +119,7 @@ def test_a_silent_reset_is_noticed_by_the_dead_link_timer(
 
 
 def test_a_board_that_goes_quiet_takes_the_link_down(
-    fake_board: FakeBoard, driver: BoardLink, recorder: Recorder
+    fake_board: FakeBoard, driver: BoardLink, recorder: EventLog
 ) -> None:
     wait_until(lambda: driver.state is LinkState.UP, "the link")
     fake_board.muted = True
@@ -158,7 +130,7 @@ def test_a_board_that_goes_quiet_takes_the_link_down(
 
 
 def test_a_port_that_disappears_and_comes_back_gets_the_newest_screen(
-    fake_board: FakeBoard, driver: BoardLink, recorder: Recorder
+    fake_board: FakeBoard, driver: BoardLink, recorder: EventLog
 ) -> None:
     driver.show(screen(b"erin: before", b"3 on"))
     wait_until(lambda: driver.state is LinkState.UP, "the link")
@@ -173,7 +145,7 @@ def test_a_port_that_disappears_and_comes_back_gets_the_newest_screen(
 
 
 def test_close_is_prompt_idempotent_and_leaves_the_port_free(
-    fake_board: FakeBoard, recorder: Recorder
+    fake_board: FakeBoard, recorder: EventLog
 ) -> None:
     link = BoardLink(port=str(fake_board.link_path), on_event=recorder).start()
     wait_until(lambda: link.state is LinkState.UP, "the link")
@@ -184,7 +156,7 @@ def test_close_is_prompt_idempotent_and_leaves_the_port_free(
 
 
 def test_a_screen_shown_just_before_close_is_on_the_board_afterwards(
-    fake_board: FakeBoard, recorder: Recorder
+    fake_board: FakeBoard, recorder: EventLog
 ) -> None:
     # The board keeps its screen after the Pi side stops (a station's last
     # screen says "offline"). Four pieces: twice the send window, so the
@@ -198,7 +170,7 @@ def test_a_screen_shown_just_before_close_is_on_the_board_afterwards(
 
 
 def test_a_missing_port_is_reported_and_retried_without_dying(
-    tmp_path: Path, recorder: Recorder, make_fake_board: Callable[[Path], FakeBoard]
+    tmp_path: Path, recorder: EventLog, make_fake_board: Callable[[Path], FakeBoard]
 ) -> None:
     path = tmp_path / "ttyLATE"
     with BoardLink(port=str(path), on_event=recorder) as link:

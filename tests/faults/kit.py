@@ -1,65 +1,27 @@
-"""Helpers of the fault campaign: waiting without timing, a recorder for
-board-link events, and a pty relay that flips bits.
-
-Every wait here has a generous deadline that only stops a hang; nothing is
-timed.
-"""
+"""Helpers of the fault campaign: a pty relay that flips bits, and the type
+of the fixture that starts board simulators."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import random
 import select
 import threading
-import time
 import tty
 from collections.abc import Callable
 
 import serial
 
-from walkie.board.port import BoardEvent
+from support.waiting import DEADLINE
 from walkie.sim import BoardSimulator
 
-DEADLINE = 30.0
-"""Generous limit for anything to happen: only there so that a bug cannot hang the suite."""
 RELAY_READ = 4096
 RELAY_POLL = 0.1
 """Seconds between the relay's checks that it should stop."""
 BAUD = 115200
-WAIT_STEP = 0.01
 
 StartSimulator = Callable[..., BoardSimulator]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Wait for ``condition``; the deadline only stops a hang, it times nothing."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(WAIT_STEP)
-
-
-class EventLog:
-    """Board-link events as they arrive (called on the driver thread)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[BoardEvent] = queue.Queue()
-        self.seen: list[BoardEvent] = []
-
-    def __call__(self, event: BoardEvent) -> None:
-        self._queue.put(event)
-
-    def all(self) -> list[BoardEvent]:
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self.seen.append(self._queue.get_nowait())
-        return self.seen
-
-    def count(self, kind: type) -> int:
-        return sum(isinstance(event, kind) for event in self.all())
 
 
 class NoisyRelay:

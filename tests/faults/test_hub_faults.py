@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from faults.kit import DEADLINE, wait_until
 from support.clients import PipeClient, Probe
 from support.hub import HubProcess, LineClient
+from support.waiting import DEADLINE, wait_until
 
 SENDERS = 3
 LINES_PER_SENDER = 300

@@ -8,7 +8,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from faults.kit import DEADLINE, EventLog, NoisyRelay, StartSimulator, wait_until
+from faults.kit import NoisyRelay, StartSimulator
+from support.board_events import EventLog
+from support.waiting import DEADLINE, wait_until
 from walkie.board.link import ButtonChanged, LinkDown, LinkUp, RowContent
 from walkie.board.port import BoardLink, PortUnavailable
 from walkie.sim import BoardSimulator
