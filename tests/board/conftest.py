@@ -5,7 +5,8 @@ side over the master end of a pty, reachable by the Pi side through a symlink
 that survives "unplugging": `unplug()` closes the pty, `replug()` makes a new
 one at the same path. Faults: random bit flips, dropped bytes and inserted
 noise in both directions (`fault_rate`), a reset mid-frame (`reset()`), a
-silent reset whose announcement is lost (`reset(announce=False)`), and muting.
+silent reset whose announcement is lost (`reset(announce=False)`), muting, and
+a board that heartbeats but takes no ROW (`ignoring_rows`).
 It records every row it ever showed so tests can prove nothing corrupted was
 accepted.
 """
@@ -44,6 +45,7 @@ class FakeBoard:
         self.rng = random.Random(seed)
         self.fault_rate = 0.0  # probability per byte of a flip, a drop or a noise byte
         self.muted = False  # sends nothing and ignores everything
+        self.ignoring_rows = False  # keeps the link alive but acknowledges no ROW
         self.lock = threading.RLock()
         self.display: list[bytes] = [b""] * rows
         self.shown: list[tuple[int, bytes]] = []  # every row update applied
@@ -173,6 +175,8 @@ class FakeBoard:
         elif not self._handshaken:
             return
         elif frame.type is MessageType.ROW:
+            if self.ignoring_rows:
+                return
             behind = (self._rx_expected - frame.seq) & 0xFF
             if behind == 0:
                 self._rx_expected = (self._rx_expected + 1) & 0xFF

@@ -9,6 +9,7 @@ disappears and comes back at the same path.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from support.board_events import EventLog
-from support.waiting import wait_until
+from support.waiting import DEADLINE, wait_until
 from walkie.board.link import BoardReset, ButtonChanged, LinkDown, LinkState, LinkUp, RowContent
 from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
 
@@ -167,6 +168,27 @@ def test_a_screen_shown_just_before_close_is_on_the_board_afterwards(
     link.show(last)
     link.close()
     assert shows(fake_board, last)
+
+
+def test_close_returns_even_when_the_board_no_longer_acknowledges(
+    fake_board: FakeBoard, recorder: EventLog
+) -> None:
+    # systemctl stop with a stuck Arduino: the link stays up (heartbeats) but
+    # the last screen is never acknowledged; stopping must not wait for it.
+    before = set(threading.enumerate())
+    link = BoardLink(port=str(fake_board.link_path), on_event=recorder).start()
+    (driver_thread,) = set(threading.enumerate()) - before
+    wait_until(lambda: link.state is LinkState.UP, "the link")
+    fake_board.ignoring_rows = True
+    link.show(screen(b"hana: " + b"h" * 74, b"offline"))
+    closer = threading.Thread(target=link.close, daemon=True)
+    closer.start()
+    closer.join(DEADLINE)
+    assert not closer.is_alive(), "BoardLink.close() hung on a board that acknowledges nothing"
+    assert not driver_thread.is_alive(), "close() returned with the driver still waiting"
+    fake_board.ignoring_rows = False
+    with BoardLink(port=str(fake_board.link_path), on_event=recorder) as again:
+        wait_until(lambda: again.state is LinkState.UP, "the link after reopening")
 
 
 def test_a_missing_port_is_reported_and_retried_without_dying(
