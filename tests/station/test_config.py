@@ -1,11 +1,19 @@
 """The station's TOML config: defaults, overrides, and one-line errors naming the key."""
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from walkie.channel.server import HubConfig
 from walkie.errors import ConfigError
-from walkie.station.config import StationConfig, load_config, parse_config, with_overrides
+from walkie.station.config import (
+    ServerConfig,
+    StationConfig,
+    load_config,
+    parse_config,
+    with_overrides,
+)
 
 
 def test_no_config_gives_a_server_on_loopback() -> None:
@@ -35,11 +43,22 @@ def test_the_example_config_in_systemd_is_valid() -> None:
         ({"ptt": {"quick_messages": []}}, "ptt.quick_messages: must be a list"),
         ({"ptt": {"hold_time": "long"}}, "ptt.hold_time: must be a number"),
         ({"server": 5}, "server: must be a table"),
+        ({"server": {"max_stations": 1}}, "server.max_stations: must be a whole number from 2"),
+        ({"server": {"max_queued": 0}}, "server.max_queued: must be a whole number from 1"),
+        ({"server": {"max_send_buffer": "1M"}}, "server.max_send_buffer: must be a whole number"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(document: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(document)
+
+
+def test_the_pis_hub_has_the_same_defaults_as_walkie_server() -> None:
+    station_hub = parse_config({}).server
+    shared = {f.name for f in fields(HubConfig)} & {f.name for f in fields(ServerConfig)}
+    assert {"max_line", "max_queued", "max_send_buffer", "max_stations"} <= shared
+    for name in shared:
+        assert getattr(station_hub, name) == getattr(HubConfig(), name), name
 
 
 def test_flags_override_the_file() -> None:

@@ -4,6 +4,7 @@ firmware in the simulated Uno, its LCD read back from the simulator."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,9 +24,9 @@ HOLD = 1.2
 def stations(tmp_path: Path) -> Iterator[Callable[..., SimulatedStation]]:
     started: list[SimulatedStation] = []
 
-    def start(*args: str, history: str = "station.sqlite3") -> SimulatedStation:
+    def start(*args: str, history: str = "station.sqlite3", server: str = "") -> SimulatedStation:
         config = tmp_path / f"{len(started)}.toml"
-        config.write_text(f'[server]\nhistory_db = "{tmp_path / history}"\n')
+        config.write_text(f'[server]\nhistory_db = "{tmp_path / history}"\n{server}')
         station = SimulatedStation("--config", str(config), *args)
         started.append(station)
         return station
@@ -50,6 +51,24 @@ def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, pipe_client) -> Non
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: hello pi"))
     laptop.send("grüße, café")  # ü is in the LCD's ROM; ß and é are transliterated
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: grüsse, c"))
+
+
+def test_the_limits_in_the_config_file_reach_the_pis_hub(stations) -> None:
+    pi = stations("--port", "0", server="max_stations = 2\nmax_queued = 1\n")
+    port = pi.wait_serving()
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    alice = LineClient.connect(port, nick="alice")  # with the Pi, the hub is now full
+    late = LineClient(socket.create_connection(("127.0.0.1", port)))
+    late.expect_line("! the hub is full, try again later")
+    assert late.closed_by_peer()
+    # One line may wait for the floor: a second one is refused, not lost silently.
+    pi.command("press arduino")
+    alice.expect_line("* pi is talking")
+    alice.send("first")
+    alice.send("second")
+    alice.expect(lambda line: line.startswith("! line refused: 1 lines already wait"))
+    pi.command("release arduino")
+    pi.wait_lcd(lambda rows: rows[0].startswith("alice: first"))
 
 
 def test_holding_the_arduino_button_sends_the_quick_message(stations, pipe_client) -> None:

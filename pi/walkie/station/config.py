@@ -35,6 +35,9 @@ class ServerConfig:
     burst: int = 10
     max_line: int = 1000
     floor_timeout: float = 30.0
+    max_queued: int = 100
+    max_send_buffer: int = 256 * 1024
+    max_stations: int = 4096
     token_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -134,14 +137,24 @@ _SECTIONS = {
 def _server(checker: _Checker, table: Any) -> ServerConfig:
     values = checker.table(table, "server", ServerConfig)
     db = checker.string(values, "server.history_db", "")
+    default = ServerConfig()
     return ServerConfig(
-        host=checker.string(values, "server.host", "127.0.0.1"),
-        port=checker.integer(values, "server.port", 32000, 0, 65535),
+        host=checker.string(values, "server.host", default.host),
+        port=checker.integer(values, "server.port", default.port, 0, 65535),
         history_db=Path(db) if db else None,
-        max_rate=checker.number(values, "server.max_rate", 5.0, 0, 10_000),
-        burst=checker.integer(values, "server.burst", 10, 1, 10_000),
-        max_line=checker.integer(values, "server.max_line", 1000, 16, 65536),
-        floor_timeout=checker.number(values, "server.floor_timeout", 30.0, 1, 3600),
+        max_rate=checker.number(values, "server.max_rate", default.max_rate, 0, 10_000),
+        burst=checker.integer(values, "server.burst", default.burst, 1, 10_000),
+        max_line=checker.integer(values, "server.max_line", default.max_line, 16, 65536),
+        floor_timeout=checker.number(
+            values, "server.floor_timeout", default.floor_timeout, 1, 3600
+        ),
+        max_queued=checker.integer(values, "server.max_queued", default.max_queued, 1, 10_000),
+        max_send_buffer=checker.integer(
+            values, "server.max_send_buffer", default.max_send_buffer, 4096, 64 * 1024 * 1024
+        ),
+        max_stations=checker.integer(
+            values, "server.max_stations", default.max_stations, 2, 100_000
+        ),
         token_file=checker.path(values, "server.token_file"),
         tls_cert=checker.path(values, "server.tls_cert"),
         tls_key=checker.path(values, "server.tls_key"),

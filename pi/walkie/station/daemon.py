@@ -345,4 +345,7 @@ def _hub_config(config: StationConfig, token: str | None) -> HubConfig:
         floor_timeout=server.floor_timeout,
         max_rate=server.max_rate,
         burst=server.burst,
+        max_queued=server.max_queued,
+        max_send_buffer=server.max_send_buffer,
+        max_stations=server.max_stations,
     )
