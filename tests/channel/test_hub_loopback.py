@@ -225,6 +225,20 @@ def test_a_script_that_ends_its_input_gets_its_answers_and_is_hung_up(
     listener.expect_line("* piper left")
 
 
+def test_a_full_hub_tells_a_newcomer_why_before_hanging_up(start_hub: StartHub) -> None:
+    hub = start_hub("--max-stations", "1")
+    alice = LineClient.connect(hub.port, "alice")
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=DEADLINE) as late:
+        # walkie's client says hello at once: the hub never reads it, and must
+        # not let that unread line reset the connection before its answer is read.
+        late.sendall(b'{"t":"hello","v":1}\n')
+        received = b""
+        while chunk := late.recv(4096):
+            received += chunk
+    assert received == b"! the hub is full, try again later\n"
+    alice.close()
+
+
 def test_a_thousand_stations_hear_one_message(start_hub: StartHub) -> None:
     hub = start_hub("--max-rate", "0")
     selector = selectors.DefaultSelector()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from support.clients import Probe
+from support.hub import HubProcess
+
 if TYPE_CHECKING:
-    from support.clients import PipeClient, Probe, RunClient
+    from support.clients import PipeClient, RunClient
     from support.hub import HubProcess as Hub
 
 StartClient = Callable[..., "PipeClient"]
@@ -110,6 +114,21 @@ def test_a_refused_port_is_one_line_and_exit_1(run_client: RunClient) -> None:
     assert result.returncode == 1
     assert (
         result.stderr == f"walkie client: cannot connect to 127.0.0.1:{port}: connection refused\n"
+    )
+
+
+def test_a_full_hub_is_one_line_and_exit_1(tmp_path: Path, run_client: RunClient) -> None:
+    full = HubProcess(tmp_path / "full.sqlite3", "--max-stations", "1").start()
+    only_station = Probe(full.port)
+    try:
+        only_station.wait_for("* welcome…")
+        result = run_client(full.address, stdin="hi\n")
+    finally:
+        only_station.close()
+        full.stop()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"walkie client: cannot connect to {full.address}: the hub is full, try again later\n"
     )
 
 

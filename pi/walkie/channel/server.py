@@ -64,6 +64,9 @@ CHECKPOINT_WHEN_QUIET = 1.0
 (its few-millisecond sync kept out of the way of the lines)."""
 READ_SIZE = 256 * 1024
 """Bytes read from a socket at most at once (into one buffer all stations share)."""
+LINGER = 2.0
+"""Seconds a station that is hung up on may take to close its end after reading
+the hub's last words, before the hub closes the connection anyway."""
 TCP_KEEPALIVE_IDLE = 30
 TCP_KEEPALIVE_INTERVAL = 10
 TCP_KEEPALIVE_COUNT = 3
@@ -169,8 +172,7 @@ class Hub:
 
     def attach(self, connection: _StationConnection) -> None:
         if len(self._connections) >= self.config.max_stations:
-            connection.transport.write(plain_error("the hub is full, try again later"))
-            connection.transport.close()
+            connection.finish(plain_error("the hub is full, try again later"))
             return
         self._connections[connection.conn] = connection
         self.apply(self.channel.connect(connection.conn, time.monotonic()))
@@ -240,9 +242,7 @@ class Hub:
         """Write what is queued for the station, then close its connection."""
         data = self._batch.take_own(connection.conn, self._modes.get(connection.conn))
         self.leave_groups(connection.conn)
-        if data:
-            connection.send(data)
-        connection.transport.close()
+        connection.finish(data)
 
     def flush(self) -> None:
         """Write the iteration's output now: one write per station."""
@@ -329,6 +329,8 @@ class _StationConnection(asyncio.BufferedProtocol):
         self._slow_down_told = -SLOW_DOWN_NOTICE_INTERVAL
         self._leave_reason = "left"
         self._eof = False
+        self._finished = False
+        self._linger: asyncio.TimerHandle | None = None
         self._backlog_check: asyncio.TimerHandle | None = None
         self._socket_fd: int | None = None
         """Where this station's bytes may go straight to the socket (plain TCP)."""
@@ -348,6 +350,8 @@ class _StationConnection(asyncio.BufferedProtocol):
         return self.hub.read_buffer
 
     def buffer_updated(self, nbytes: int) -> None:
+        if self._finished:
+            return  # hung up on: what it still sends is not read
         self.last_heard = time.monotonic()
         self._splitter.feed(self.hub.read_buffer[:nbytes])
         self._process_lines()
@@ -355,13 +359,15 @@ class _StationConnection(asyncio.BufferedProtocol):
     def eof_received(self) -> bool:
         # The peer finished sending (``nc -N``, a script's stdin ending): take
         # its last lines at the usual pace, then hang up.
+        if self._finished:
+            return False  # it has read our last words: close
         self._eof = True
         self._splitter.feed(b"\n")
         self._process_lines()
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._throttled, self._backlog_check):
+        for timer in (self._throttled, self._backlog_check, self._linger):
             if timer is not None:
                 timer.cancel()
         self.hub.detach(self, self._leave_reason)
@@ -383,13 +389,42 @@ class _StationConnection(asyncio.BufferedProtocol):
         self.drop("dropped: not reading")
 
     @property
+    def closing(self) -> bool:
+        """Hung up on, or gone: nothing more is read or written."""
+        return self._finished or self.transport.is_closing()
+
+    def finish(self, data: bytes) -> None:
+        """Write ``data`` last and hang up, so that the station can read it.
+
+        Closing a socket whose peer's lines are still unread resets the
+        connection, and a reset can destroy what was sent before it (a hub
+        that is full, a ``/quit``'s goodbye). So unless the station has
+        finished sending, the hub only ends its own side, then ignores what
+        arrives until the station closes too, for :data:`LINGER` seconds at
+        most."""
+        if self.closing:
+            return
+        if data:
+            self.send(data)
+        self._finished = True
+        if self._eof or not self.transport.can_write_eof():  # TLS: close_notify
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        if self._throttled is not None:
+            self._throttled.cancel()
+            self._throttled = None
+            self.transport.resume_reading()
+        self._linger = self.hub.loop.call_later(LINGER, self.transport.close)
+
+    @property
     def direct_fd(self) -> int | None:
         return None if self in self.hub.backlogged else self._socket_fd
 
     def send(self, data: bytes) -> None:
         """Write ``data`` now: straight to the socket when allowed, else (or
         what the socket did not take) through the transport."""
-        if self.transport.is_closing():
+        if self.closing:
             return
         fd = self.direct_fd
         if fd is not None:
@@ -457,7 +492,7 @@ class _StationConnection(asyncio.BufferedProtocol):
                 continue
             self._bucket.take(now)
             self.hub.apply(self.hub.channel.receive(self.conn, item, now))
-            if self.transport.is_closing() or self._throttled is not None:
+            if self.closing or self._throttled is not None:
                 return
 
     def _throttle(self, wait: float, now: float) -> None:
@@ -478,7 +513,7 @@ class _StationConnection(asyncio.BufferedProtocol):
 
     def _resume(self) -> None:
         self._throttled = None
-        if self.transport.is_closing():
+        if self.closing:
             return
         self.transport.resume_reading()
         self._process_lines()

@@ -415,6 +415,8 @@ class ChannelConnection:
         except (OSError, ValueError) as exc:  # ValueError: a line over MAX_INCOMING_LINE
             self._last_reason = describe_connect_error(exc, self.host)
         finally:
+            if not welcomed and self.session.refused_because:
+                self._last_reason = self.session.refused_because
             if pinger is not None:
                 pinger.cancel()
             self._writer = None

@@ -285,6 +285,9 @@ class ClientSession:
         self._connection = 0
         self._welcomed = False
         self._preamble_lines = 0
+        self.refused_because: str | None = None
+        """What the hub said (a plain ``!`` line) before it welcomed this
+        connection: why it hangs up, if it does (the hub is full)."""
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self._quiet_replay = False
@@ -340,6 +343,7 @@ class ClientSession:
         self._connection += 1
         self._welcomed = False
         self._preamble_lines = 0
+        self.refused_because = None
         self._to_send = []
         hello: dict[str, Any] = {"v": PROTOCOL_VERSION, "session": self.session_id}
         if self._token is not None:
@@ -474,6 +478,8 @@ class ClientSession:
             # The hub greets every new connection in plain mode before our
             # hello tells it we speak rich mode: skip those lines (bounded).
             self._preamble_lines += 1
+            if line.startswith("! "):
+                self.refused_because = sanitize(line[2:])
             if self._preamble_lines > MAX_PREAMBLE_LINES:
                 self._fail("protocol", "the hub did not answer the hello as a walkie hub")
             return
