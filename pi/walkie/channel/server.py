@@ -27,6 +27,7 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -99,11 +100,12 @@ class HubConfig:
 class Hub:
     """A running channel hub: listens, relays, keeps history."""
 
-    def __init__(self, config: HubConfig, history: History) -> None:
+    def __init__(
+        self, config: HubConfig, history: History, wall_clock: Callable[[], float] = time.time
+    ) -> None:
         self.config = config
-        self.channel = Channel(
-            history, config.limits, wall_offset=time.time() - time.monotonic(), token=config.token
-        )
+        self._wall_clock = wall_clock
+        self.channel = Channel(history, config.limits, token=config.token)
         self.loop = asyncio.get_running_loop()
         self._connections: dict[int, _StationConnection] = {}
         # Each member's mode, and the members of each mode.
@@ -175,14 +177,22 @@ class Hub:
             connection.finish(plain_error("the hub is full, try again later"))
             return
         self._connections[connection.conn] = connection
-        self.apply(self.channel.connect(connection.conn, time.monotonic()))
+        self.apply(self.channel.connect(connection.conn, self.clock()))
 
     def detach(self, connection: _StationConnection, reason: str) -> None:
         if self._connections.pop(connection.conn, None) is None:
             return
         self.leave_groups(connection.conn)
         self.backlogged.discard(connection)
-        self.apply(self.channel.disconnect(connection.conn, time.monotonic(), reason))
+        self.apply(self.channel.disconnect(connection.conn, self.clock(), reason))
+
+    def clock(self) -> float:
+        """The monotonic time for the channel's next input, with its wall-clock
+        offset brought up to date: a Pi has no clock of its own, and NTP often
+        sets the time after the hub started."""
+        now = time.monotonic()
+        self.channel.wall_offset = self._wall_clock() - now
+        return now
 
     def apply(self, outputs: list[Output]) -> None:
         """Carry out what the channel asked for."""
@@ -288,7 +298,7 @@ class Hub:
     def _tick(self) -> None:
         self._tick_handle = None
         self._tick_at = None
-        self.apply(self.channel.tick(time.monotonic()))
+        self.apply(self.channel.tick(self.clock()))
 
     def _checkpoint_later(self) -> None:
         self._unchecked_seen = self.channel.history.unchecked
@@ -477,7 +487,7 @@ class _StationConnection(asyncio.BufferedProtocol):
         if self._throttled is not None:
             return
         while True:
-            now = time.monotonic()
+            now = self.hub.clock()
             wait = self._bucket.seconds_until_token(now)
             if wait > 0 and self._splitter.buffered:
                 self._throttle(wait, now)

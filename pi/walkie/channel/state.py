@@ -133,7 +133,8 @@ class Channel:
     history: History
     limits: ChannelLimits = field(default_factory=ChannelLimits)
     wall_offset: float = 0.0
-    """Added to the monotonic ``now`` to give wall-clock timestamps."""
+    """Added to the monotonic ``now`` to give wall-clock timestamps (the shell
+    keeps it current: the wall clock may be set while the hub runs)."""
     token: str | None = None
     """The shared token every station must present first, if the hub has one."""
 
