@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from support.hub import DEADLINE, LineClient
+from support.hub import LineClient
+from support.loop_thread import LoopThread
 from walkie.channel.history import History
 from walkie.channel.server import Hub, HubConfig
 
@@ -34,36 +34,18 @@ def clock() -> SettableClock:
     return SettableClock(error=-A_DAY)  # a Pi booted with yesterday's saved time
 
 
-class HubThread:
-    """A hub on its own thread and loop, reading the time from ``wall_clock``."""
+class HubThread(LoopThread):
+    """A hub reading the time from ``wall_clock``."""
 
     def __init__(self, wall_clock: SettableClock) -> None:
+        super().__init__()
         self.wall_clock = wall_clock
-        self.port = 0
-        self._started = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),))
 
-    def start(self) -> int:
-        self._thread.start()
-        assert self._started.wait(DEADLINE), "the hub did not start"
-        return self.port
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(DEADLINE)
-        assert not self._thread.is_alive(), "the hub did not stop"
-
-    async def _serve(self) -> None:
+    async def serve(self, stop: asyncio.Event) -> None:
         hub = Hub(HubConfig(port=0), History(":memory:"), wall_clock=self.wall_clock)
         await hub.start()
-        self.port = hub.port
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        self._started.set()
-        await self._stop.wait()
+        self.serving(hub.port)
+        await stop.wait()
         hub.close()
 
 
