@@ -236,6 +236,8 @@ def test_a_full_hub_tells_a_newcomer_why_before_hanging_up(start_hub: StartHub) 
         while chunk := late.recv(4096):
             received += chunk
     assert received == b"! the hub is full, try again later\n"
+    assert hub.log is not None
+    hub.log.wait_until(lambda line: line.startswith("WARNING") and "the hub is full" in line)
     alice.close()
 
 

@@ -121,6 +121,8 @@ class Hub:
         # until it has sent them.
         self.backlogged: set[_StationConnection] = set()
         self._next_conn = 1
+        self._full = False
+        """Refusing newcomers (logged once, when it starts, and when it ends)."""
         self._server: asyncio.Server | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
@@ -174,6 +176,12 @@ class Hub:
 
     def attach(self, connection: _StationConnection) -> None:
         if len(self._connections) >= self.config.max_stations:
+            if not self._full:
+                self._full = True
+                log.warning(
+                    "the hub is full (max_stations %d): refusing newcomers until one leaves",
+                    self.config.max_stations,
+                )
             connection.finish(plain_error("the hub is full, try again later"))
             return
         self._connections[connection.conn] = connection
@@ -182,6 +190,9 @@ class Hub:
     def detach(self, connection: _StationConnection, reason: str) -> None:
         if self._connections.pop(connection.conn, None) is None:
             return
+        if self._full:
+            self._full = False
+            log.info("the hub has room again")
         self.leave_groups(connection.conn)
         self.backlogged.discard(connection)
         self.apply(self.channel.disconnect(connection.conn, self.clock(), reason))
