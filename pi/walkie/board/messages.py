@@ -18,6 +18,12 @@ from walkie.board.frames import (
     MessageType,
 )
 
+MCUSR_POWER_ON = 0x01
+MCUSR_EXTERNAL = 0x02
+MCUSR_BROWN_OUT = 0x04
+MCUSR_WATCHDOG = 0x08
+"""The AVR's reset flags, as the board reports them in INFO's ``reset_cause``."""
+
 
 @dataclass(frozen=True)
 class BoardInfo:
@@ -34,6 +40,30 @@ class BoardInfo:
     @property
     def firmware_version(self) -> str:
         return f"{self.fw_major}.{self.fw_minor}"
+
+    @property
+    def reset_cause_text(self) -> str:
+        """Why the board last reset, from the AVR's MCUSR bits."""
+        cause = self.reset_cause
+        if cause & MCUSR_WATCHDOG:
+            return "watchdog"
+        if self._browned_out:
+            return "brown-out: check the board's power"
+        if cause & MCUSR_POWER_ON:
+            return "power-on"
+        if cause & MCUSR_EXTERNAL:
+            return "reset pin: the reset button, or the serial port opening"
+        return "cause unknown"
+
+    @property
+    def reset_was_a_fault(self) -> bool:
+        """A reset no one asked for: the watchdog fired or the supply sagged."""
+        return bool(self.reset_cause & MCUSR_WATCHDOG) or self._browned_out
+
+    @property
+    def _browned_out(self) -> bool:
+        # A power-on sets the brown-out flag too, as the supply rises.
+        return bool(self.reset_cause & MCUSR_BROWN_OUT) and not self.reset_cause & MCUSR_POWER_ON
 
 
 def hello(seq: int = 0) -> Frame:

@@ -101,6 +101,7 @@ class Station:
         self._floor_requested = False
         self._screen: Screen | None = None
         self._board_state = "no board yet"
+        self._board_up = False
         self._status = ""
         self._requests: set[asyncio.Task[bool]] = set()
         self._stopping = False
@@ -215,6 +216,7 @@ class Station:
     def _on_board_event(self, event: object) -> None:
         match event:
             case LinkUp(info=info):
+                self._board_up = True
                 self._board_state = f"board up ({info.cols}x{info.rows})"
                 log.info(
                     "board link up: firmware %s, LCD %dx%d",
@@ -226,6 +228,7 @@ class Station:
                     self.lcd_size = LcdSize(info.cols, info.rows)
                 self._screen = None
             case LinkDown(reason=reason):
+                self._board_up = False
                 self._board_state = "board link lost"
                 log.log(
                     logging.INFO if self._stopping else logging.WARNING,
@@ -233,8 +236,17 @@ class Station:
                     reason,
                 )
                 self._apply_ptt(self.ptt.forget(ARDUINO_BUTTON, time.monotonic()))
-            case BoardReset():
-                log.warning("board announced a reset")
+            case BoardReset(info=info):
+                # A board starting as its port opens, or as it is plugged in,
+                # is expected; one that resets under a working link lost its
+                # screen (it is pushed again), and a fault is worth a look.
+                unexpected = self._board_up or info.reset_was_a_fault
+                log.log(
+                    logging.WARNING if unexpected else logging.INFO,
+                    "board reset%s (%s)",
+                    " while the link was up" if self._board_up else "",
+                    info.reset_cause_text,
+                )
             case ButtonChanged(pressed=pressed):
                 self._on_button(ARDUINO_BUTTON, pressed)
             case PortOpened(path=path):
