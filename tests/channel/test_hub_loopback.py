@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from support.history import messages_in_the_file_alone
 from support.hub import DEADLINE, WALKIE, HubProcess, LineClient
 
@@ -223,6 +225,39 @@ def test_a_script_that_ends_its_input_gets_its_answers_and_is_hung_up(
     assert script.sock.recv(4096) == b""  # then the hub hangs up
     listener.expect_line("<piper> hello from a script")
     listener.expect_line("* piper left")
+
+
+def test_a_station_that_quits_leaves_at_once_though_it_keeps_its_end_open(
+    start_hub: StartHub,
+) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send("/talk")
+    bob.expect_line("* alice is talking")
+    alice.send("/quit")
+    alice.expect_line("* bye")
+    assert alice.closed_by_peer()  # the hub's end; alice's stays open, like a terminal's nc
+    bob.send("/talk")  # at once: not while the hub waits for alice to close
+    answer = bob.expect(lambda line: line.startswith(("* bob is talking", "! floor busy")))
+    assert answer == "* bob is talking"
+    assert "* alice left" in bob.received
+    bob.send("/nick alice")  # the nick is free again too
+    bob.expect_line("* bob is now alice")
+    alice.close()
+
+
+def test_the_hub_closes_a_hung_up_station_that_never_closes_its_end(start_hub: StartHub) -> None:
+    hub = start_hub()
+    quitter = LineClient.connect(hub.port, "quitter")
+    quitter.send("/quit")
+    assert quitter.closed_by_peer()
+    deadline = time.monotonic() + DEADLINE
+    with pytest.raises(OSError):  # the hub is gone: a reset, then a broken pipe
+        while time.monotonic() < deadline:
+            quitter.send("still here")  # read by no one
+            time.sleep(0.1)
+    quitter.close()
 
 
 def test_a_full_hub_tells_a_newcomer_why_before_hanging_up(start_hub: StartHub) -> None:

@@ -123,6 +123,8 @@ class Hub:
         self._next_conn = 1
         self._full = False
         """Refusing newcomers (logged once, when it starts, and when it ends)."""
+        self._lingering: set[_StationConnection] = set()
+        """Hung up on, no longer in the channel: waiting for the station to close."""
         self._server: asyncio.Server | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
@@ -164,7 +166,7 @@ class Hub:
             if handle is not None:
                 handle.cancel()
         self.flush()
-        for connection in list(self._connections.values()):
+        for connection in [*self._connections.values(), *self._lingering]:
             connection.transport.close()
 
     # -- called by connections -------------------------------------------------
@@ -183,11 +185,13 @@ class Hub:
                     self.config.max_stations,
                 )
             connection.finish(plain_error("the hub is full, try again later"))
+            self._until_closed(connection)
             return
         self._connections[connection.conn] = connection
         self.apply(self.channel.connect(connection.conn, self.clock()))
 
     def detach(self, connection: _StationConnection, reason: str) -> None:
+        self._lingering.discard(connection)
         if self._connections.pop(connection.conn, None) is None:
             return
         if self._full:
@@ -260,10 +264,18 @@ class Hub:
             self._groups[mode].changed()
 
     def hang_up(self, connection: _StationConnection) -> None:
-        """Write what is queued for the station, then close its connection."""
+        """Write what is queued for the station, then close its connection. It
+        leaves the channel at once (its nick, the floor, its place), however
+        long it takes to close its end."""
         data = self._batch.take_own(connection.conn, self._modes.get(connection.conn))
-        self.leave_groups(connection.conn)
-        connection.finish(data)
+        connection.finish(data)  # first: while it is backlogged, its bytes go in order
+        self.detach(connection, "left")
+        self._until_closed(connection)
+
+    def _until_closed(self, connection: _StationConnection) -> None:
+        """Close a station hung up on with the hub, should it stop first."""
+        if not connection.transport.is_closing():
+            self._lingering.add(connection)
 
     def flush(self) -> None:
         """Write the iteration's output now: one write per station."""
