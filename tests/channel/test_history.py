@@ -1,14 +1,19 @@
-"""The history file itself: what another program finds in it."""
+"""The history file itself: what another program finds in it, and what a hub
+killed at any moment finds in it when it starts again."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from support.history import messages_in_the_file_alone
 from walkie.channel import history as history_module
-from walkie.channel.history import History
+from walkie.channel.history import JOURNAL_SUFFIX, History
 
 
 def test_a_checkpoint_puts_the_stored_messages_in_the_database_file(tmp_path: Path) -> None:
@@ -36,3 +41,94 @@ def test_a_channel_that_is_never_quiet_still_reaches_the_database_file(
     assert history.unchecked == 2
     assert [m.text for m in history.latest(12)] == [f"line {n}" for n in range(12)]
     history.close()
+
+
+def killed_after(path: Path, steps: str) -> None:
+    """Run ``steps`` against ``History(path)`` as ``history`` in a process of its
+    own, which then dies of SIGKILL: no commit, no close, nothing flushed."""
+    script = (
+        textwrap.dedent(
+            f"""
+        import os, signal
+        from walkie.channel.history import History
+        history = History({str(path)!r})
+        """
+        )
+        + textwrap.dedent(steps)
+        + "\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+
+
+def test_messages_sent_but_not_yet_committed_survive_the_hub_being_killed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    killed_after(
+        path,
+        """
+        history.append("ann", "one", ts=1.0)
+        history.append("bob", "two, grüße", ts=2.0, session="s1", client_id=7)
+        history.append("ann", "three", ts=3.0)
+        """,
+    )
+    history = History(path)
+    assert [(m.mid, m.nick, m.text) for m in history.latest(10)] == [
+        (1, "ann", "one"),
+        (2, "bob", "two, grüße"),
+        (3, "ann", "three"),
+    ]
+    assert history.find("s1", 7) == 2  # bob's re-send will be recognised
+    assert history.append("ann", "four", ts=4.0) == 4  # no id is used twice
+    history.close()
+
+
+def test_a_write_torn_by_the_kill_is_left_out_and_what_came_before_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    killed_after(
+        path,
+        """
+        history.append("ann", "whole", ts=1.0)
+        history.append("ann", "torn in the middle", ts=2.0)
+        """,
+    )
+    journal = Path(str(path) + JOURNAL_SUFFIX)
+    with journal.open("r+b") as file:  # the second write got only part way
+        file.truncate(journal.stat().st_size - 5)
+    history = History(path)
+    assert [(m.mid, m.text) for m in history.latest(10)] == [(1, "whole")]
+    assert history.append("ann", "next", ts=3.0) == 2
+    history.close()
+
+
+def test_older_journal_records_behind_the_newest_are_not_stored_twice(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    killed_after(
+        path,
+        """
+        for number in range(5):
+            history.append("ann", f"line {number}", ts=1.0)
+        history.commit()  # stored: the journal starts again from its beginning
+        history.append("ann", "line 5", ts=2.0)  # over "line 0": "line 1".. follow intact
+        history.append("ann", "line 6", ts=2.0)
+        """,
+    )
+    history = History(path)
+    assert [(m.mid, m.text) for m in history.latest(20)] == [(n + 1, f"line {n}") for n in range(7)]
+    history.close()
+
+
+def test_a_query_sees_the_messages_appended_before_it(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.sqlite3")
+    history.append("ann", "one", ts=1.0, session="s1", client_id=1)
+    assert history.find("s1", 1) == 1
+    history.append("ann", "two", ts=2.0)
+    assert [m.text for m in history.after(0, 10)] == ["one", "two"]
+    assert history.newest_id() == 2
+    history.close()
+    reopened = History(tmp_path / "history.sqlite3")
+    assert [m.text for m in reopened.latest(10)] == ["one", "two"]
+    reopened.close()

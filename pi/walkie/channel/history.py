@@ -1,15 +1,22 @@
 """The channel's message history, kept in SQLite.
 
 Every message is stored before anyone is told about it, so a hub killed at
-any moment has lost nothing it acknowledged. WAL mode with ``synchronous =
-NORMAL`` makes each commit durable against a crash of the process (not of the
-machine) without an fsync per message. ``(session, client_id)`` is unique, so
-a client re-sending a message after a reconnect is recognised.
+any moment has lost nothing it acknowledged: :meth:`History.append` writes it
+to the journal (:mod:`walkie.channel.journal`) with one system call, and
+:meth:`History.commit`, which the hub calls once a read's output has gone
+out, moves the messages appended since into SQLite in one transaction. Every
+query commits first, so it sees every message appended. At start the
+journal's messages that SQLite lacks are recovered. WAL mode with
+``synchronous = NORMAL`` makes each commit durable against a crash of the
+process (not of the machine) without an fsync per message, as the journal's
+write is. ``(session, client_id)`` is unique, so a client re-sending a message
+after a reconnect is recognised.
 
 The hub is the file's only user: it holds it in exclusive locking mode (no
 file locks or shared memory per message; a second hub on the same file is
-refused at start), and message ids are plain rowids (max + 1: nothing is ever
-deleted, so none is reused, and no second table is written per message).
+refused at start, before it touches the journal). Message ids are the
+history's own (max + 1: nothing is ever deleted, so none is reused), stored as
+rowids so no second table is written per message.
 
 Copying the WAL into the database file (a checkpoint) syncs both files, which
 takes milliseconds: SQLite would do it in the middle of every thousandth
@@ -25,6 +32,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from walkie.channel.journal import Journal, JournalEntry
 from walkie.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -37,6 +45,9 @@ CHECKPOINT_LIMIT = 10_000
 once (about 40 MB of WAL: one 4 KiB page per message)."""
 WAL_SIZE_KEPT = 4 * 1024 * 1024
 """Bytes of WAL file kept for reuse after a checkpoint; beyond that it is truncated."""
+JOURNAL_SUFFIX = ".journal"
+"""The journal lives beside the database file, under its name and this suffix."""
+_INSERT = "INSERT INTO messages (mid, ts, nick, text, session, client_id) VALUES (?, ?, ?, ?, ?, ?)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -85,6 +96,34 @@ class History:
             raise ConfigError(f"cannot open history database {self.path}: {exc}{hint}") from exc
         self.unchecked = 0
         """Messages stored since the last checkpoint."""
+        self._pending: list[JournalEntry] = []
+        """Appended (and journaled), not yet in SQLite."""
+        self._pending_by_sender: dict[tuple[str, int], int] = {}
+        self._journal: Journal | None = None
+        if self.path != ":memory:":
+            journal_path = self.path + JOURNAL_SUFFIX
+            try:
+                self._journal = Journal(journal_path)
+                self._recover(self._journal)
+            except (OSError, sqlite3.Error) as exc:
+                self._db.close()
+                raise ConfigError(f"cannot open history journal {journal_path}: {exc}") from exc
+        self._next_mid = self._newest_stored() + 1
+
+    def _recover(self, journal: Journal) -> None:
+        """Store what the journal holds beyond SQLite's newest message: what a
+        hub killed between sending and committing had sent."""
+        expected = self._newest_stored() + 1
+        for entry in journal.read():
+            if entry.mid == expected:
+                self._pending.append(entry)
+                expected += 1
+            elif self._pending:
+                break  # past the newest records: older ones, already stored
+        if self._pending:
+            log.info("history: recovered %d message(s) from %s", len(self._pending), journal.path)
+            self.unchecked = len(self._pending)
+            self.commit()
 
     def append(
         self,
@@ -94,23 +133,48 @@ class History:
         session: str | None = None,
         client_id: int | None = None,
     ) -> int:
-        """Store a message and return its id."""
-        cursor = self._db.execute(
-            "INSERT INTO messages (ts, nick, text, session, client_id) VALUES (?, ?, ?, ?, ?)",
-            (ts, nick, text, session, client_id),
-        )
-        mid = cursor.lastrowid
-        assert mid is not None
+        """Store a message (in the journal; in SQLite at the next commit) and
+        return its id."""
+        mid = self._next_mid
+        entry = JournalEntry(mid, ts, nick, text, session, client_id)
+        if self._journal is not None:
+            self._journal.write(entry)
+        self._next_mid = mid + 1
+        self._pending.append(entry)
+        if session is not None and client_id is not None:
+            self._pending_by_sender[session, client_id] = mid
         self.unchecked += 1
         if self.unchecked >= CHECKPOINT_LIMIT:
             self.checkpoint()
         return mid
+
+    def commit(self) -> None:
+        """Move the messages appended since the last commit into SQLite."""
+        pending = self._pending
+        if not pending:
+            return
+        rows = [(e.mid, e.ts, e.nick, e.text, e.session, e.client_id) for e in pending]
+        if len(rows) == 1:
+            self._db.execute(_INSERT, rows[0])
+        else:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(_INSERT, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        pending.clear()
+        self._pending_by_sender.clear()
+        if self._journal is not None:
+            self._journal.start_again()
 
     def checkpoint(self) -> None:
         """Copy the stored messages from the WAL into the database file.
 
         A failure (a full disk) is logged, not raised: the messages are stored
         in the WAL all the same, and the next checkpoint tries again."""
+        self.commit()
         try:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:
@@ -119,6 +183,9 @@ class History:
 
     def find(self, session: str, client_id: int) -> int | None:
         """The id under which this client's message was stored, if it was."""
+        pending = self._pending_by_sender.get((session, client_id))
+        if pending is not None:
+            return pending
         row = self._db.execute(
             "SELECT mid FROM messages WHERE session = ? AND client_id = ?", (session, client_id)
         ).fetchone()
@@ -126,6 +193,7 @@ class History:
 
     def after(self, mid: int, limit: int) -> list[StoredMessage]:
         """The first ``limit`` messages newer than ``mid``, oldest first (one page of a resume)."""
+        self.commit()
         rows = self._db.execute(
             "SELECT mid, ts, nick, text FROM messages WHERE mid > ? ORDER BY mid LIMIT ?",
             (mid, limit),
@@ -134,14 +202,23 @@ class History:
 
     def latest(self, count: int) -> list[StoredMessage]:
         """The newest ``count`` messages, oldest first."""
+        self.commit()
         rows = self._db.execute(
             "SELECT mid, ts, nick, text FROM messages ORDER BY mid DESC LIMIT ?", (count,)
         ).fetchall()
         return [StoredMessage(*row) for row in reversed(rows)]
 
     def newest_id(self) -> int:
+        return self._next_mid - 1
+
+    def _newest_stored(self) -> int:
         row = self._db.execute("SELECT COALESCE(MAX(mid), 0) FROM messages").fetchone()
         return int(row[0])
 
     def close(self) -> None:
+        """Commit what is pending and close the files. Idempotent."""
+        if self._journal is not None:
+            self.commit()
+            self._journal.close()
+            self._journal = None
         self._db.close()

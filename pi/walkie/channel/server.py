@@ -284,8 +284,16 @@ class Hub:
             self._flush_handle = None
         for connection in list(self.backlogged):
             connection.check_caught_up()
-        if not self._batch:
-            return
+        if self._batch:
+            self._write_batch()
+        history = self.channel.history
+        # The read's messages are in the journal already; into SQLite with
+        # them now that everyone has been sent them.
+        history.commit()
+        if self._checkpoint_timer is None and history.unchecked:
+            self._checkpoint_later()
+
+    def _write_batch(self) -> None:
         ready = self._batch.take(self._modes.get)
         own = ready.own
         for conn in ready.ahead:  # e.g. a welcome, before the others hear of the join
@@ -297,8 +305,6 @@ class Hub:
         for conn, data in own.items():  # e.g. an ack, after the message went to everyone
             if conn not in ready.ahead:
                 self._send_own(conn, data)
-        if self._checkpoint_timer is None and self.channel.history.unchecked:
-            self._checkpoint_later()
 
     def _send_own(self, conn: int, data: bytes) -> None:
         station = self._connections.get(conn)
