@@ -14,6 +14,7 @@ import pytest
 from support.history import messages_in_the_file_alone
 from walkie.channel import history as history_module
 from walkie.channel.history import JOURNAL_SUFFIX, History
+from walkie.channel.journal import JournalEntry, encode_entry
 
 
 def test_a_checkpoint_puts_the_stored_messages_in_the_database_file(tmp_path: Path) -> None:
@@ -132,3 +133,15 @@ def test_a_query_sees_the_messages_appended_before_it(tmp_path: Path) -> None:
     reopened = History(tmp_path / "history.sqlite3")
     assert [m.text for m in reopened.latest(10)] == ["one", "two"]
     reopened.close()
+
+
+def test_a_channel_that_never_pauses_keeps_its_journal_small(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    history = History(path)
+    text = "a line of chat, as long as most " * 3
+    for _ in range(5 * history_module.PENDING_LIMIT):  # and nobody commits
+        history.append("ann", text, ts=1.0)
+    record = len(encode_entry(JournalEntry(1, 1.0, "ann", text, None, None)))
+    assert Path(str(path) + JOURNAL_SUFFIX).stat().st_size <= history_module.PENDING_LIMIT * record
+    assert history.pending < history_module.PENDING_LIMIT
+    history.close()

@@ -3,10 +3,11 @@
 Every message is stored before anyone is told about it, so a hub killed at
 any moment has lost nothing it acknowledged: :meth:`History.append` writes it
 to the journal (:mod:`walkie.channel.journal`) with one system call, and
-:meth:`History.commit`, which the hub calls once a read's output has gone
-out, moves the messages appended since into SQLite in one transaction. Every
-query commits first, so it sees every message appended. At start the
-journal's messages that SQLite lacks are recovered. WAL mode with
+:meth:`History.commit`, which the hub calls a moment after the messages have
+gone out, moves those appended since into SQLite in one transaction (at once
+when :data:`PENDING_LIMIT` wait). Every query commits first, so it sees every
+message appended. At start the journal's messages that SQLite lacks are
+recovered. WAL mode with
 ``synchronous = NORMAL`` makes each commit durable against a crash of the
 process (not of the machine) without an fsync per message, as the journal's
 write is. ``(session, client_id)`` is unique, so a client re-sending a message
@@ -45,6 +46,9 @@ CHECKPOINT_LIMIT = 10_000
 once (about 40 MB of WAL: one 4 KiB page per message)."""
 WAL_SIZE_KEPT = 4 * 1024 * 1024
 """Bytes of WAL file kept for reuse after a checkpoint; beyond that it is truncated."""
+PENDING_LIMIT = 1000
+"""Messages appended and not yet committed at which an append commits at once
+(bounding the journal and the memory they take)."""
 JOURNAL_SUFFIX = ".journal"
 """The journal lives beside the database file, under its name and this suffix."""
 _INSERT = "INSERT INTO messages (mid, ts, nick, text, session, client_id) VALUES (?, ?, ?, ?, ?, ?)"
@@ -146,7 +150,14 @@ class History:
         self.unchecked += 1
         if self.unchecked >= CHECKPOINT_LIMIT:
             self.checkpoint()
+        elif len(self._pending) >= PENDING_LIMIT:
+            self.commit()
         return mid
+
+    @property
+    def pending(self) -> int:
+        """Messages appended since the last commit."""
+        return len(self._pending)
 
     def commit(self) -> None:
         """Move the messages appended since the last commit into SQLite."""

@@ -4,7 +4,8 @@
 It owns what only I/O can do: reading and writing sockets, the per-station
 rate limit (by pausing reads, so nothing is lost and nobody else waits),
 dropping stations that do not read (write-buffer high-water mark), TCP
-keepalive and the idle timeout of rich clients, and the floor timer.
+keepalive and the idle timeout of rich clients, the floor timer, and when the
+history moves sent messages from its journal into SQLite and checkpoints.
 
 Output is batched (:mod:`walkie.channel.batch`) and written when a read's
 lines are handled, or at the end of the loop iteration for output caused
@@ -60,6 +61,10 @@ BACKLOG_GRACE = 5.0
 """Seconds a station may stay above its send buffer before it is dropped."""
 BACKLOG_HARD_LIMIT = 4
 """A station whose backlog exceeds this many send buffers is dropped at once."""
+COMMIT_DELAY = 0.05
+"""Seconds from a message being sent until it is moved from the journal into
+SQLite, with the others sent meanwhile, in one transaction (queries of the
+history commit first, so they see every message at once)."""
 CHECKPOINT_WHEN_QUIET = 1.0
 """Seconds without a new message after which the history is checkpointed
 (its few-millisecond sync kept out of the way of the lines)."""
@@ -129,6 +134,7 @@ class Hub:
         self._tick_handle: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
         self._sweeper: asyncio.TimerHandle | None = None
+        self._commit_timer: asyncio.TimerHandle | None = None
         self._checkpoint_timer: asyncio.TimerHandle | None = None
         self._unchecked_seen = 0
         # Every read lands here and is copied out before the next one.
@@ -162,7 +168,8 @@ class Hub:
         """Stop listening and hang up on every station. Idempotent."""
         if self._server is not None:
             self._server.close()
-        for handle in (self._tick_handle, self._sweeper, self._checkpoint_timer):
+        timers = (self._tick_handle, self._sweeper, self._commit_timer, self._checkpoint_timer)
+        for handle in timers:
             if handle is not None:
                 handle.cancel()
         self.flush()
@@ -287,9 +294,8 @@ class Hub:
         if self._batch:
             self._write_batch()
         history = self.channel.history
-        # The read's messages are in the journal already; into SQLite with
-        # them now that everyone has been sent them.
-        history.commit()
+        if self._commit_timer is None and history.pending:
+            self._commit_timer = self.loop.call_later(COMMIT_DELAY, self._commit)
         if self._checkpoint_timer is None and history.unchecked:
             self._checkpoint_later()
 
@@ -328,6 +334,10 @@ class Hub:
         self._tick_handle = None
         self._tick_at = None
         self.apply(self.channel.tick(self.clock()))
+
+    def _commit(self) -> None:
+        self._commit_timer = None
+        self.channel.history.commit()
 
     def _checkpoint_later(self) -> None:
         self._unchecked_seen = self.channel.history.unchecked
