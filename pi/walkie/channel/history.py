@@ -7,11 +7,10 @@ to the journal (:mod:`walkie.channel.journal`) with one system call, and
 gone out, moves those appended since into SQLite in one transaction (at once
 when :data:`PENDING_LIMIT` wait). Every query commits first, so it sees every
 message appended. At start the journal's messages that SQLite lacks are
-recovered. WAL mode with
-``synchronous = NORMAL`` makes each commit durable against a crash of the
-process (not of the machine) without an fsync per message, as the journal's
-write is. ``(session, client_id)`` is unique, so a client re-sending a message
-after a reconnect is recognised.
+recovered. WAL mode with ``synchronous = NORMAL`` makes each commit durable
+against a crash of the process (not of the machine) without an fsync per
+message, as the journal's write is. ``(session, client_id)`` is unique, so a
+client re-sending a message after a reconnect is recognised.
 
 The hub is the file's only user: it holds it in exclusive locking mode (no
 file locks or shared memory per message; a second hub on the same file is

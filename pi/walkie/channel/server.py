@@ -168,11 +168,11 @@ class Hub:
         """Stop listening and hang up on every station. Idempotent."""
         if self._server is not None:
             self._server.close()
+        self.flush()  # first: it may set the commit and checkpoint timers
         timers = (self._tick_handle, self._sweeper, self._commit_timer, self._checkpoint_timer)
         for handle in timers:
             if handle is not None:
                 handle.cancel()
-        self.flush()
         for connection in [*self._connections.values(), *self._lingering]:
             connection.transport.close()
 
