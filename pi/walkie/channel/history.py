@@ -51,6 +51,7 @@ PENDING_LIMIT = 1000
 JOURNAL_SUFFIX = ".journal"
 """The journal lives beside the database file, under its name and this suffix."""
 _INSERT = "INSERT INTO messages (mid, ts, nick, text, session, client_id) VALUES (?, ?, ?, ?, ?, ?)"
+"""Takes a :class:`~walkie.channel.journal.JournalEntry` as its row."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -163,13 +164,12 @@ class History:
         pending = self._pending
         if not pending:
             return
-        rows = [(e.mid, e.ts, e.nick, e.text, e.session, e.client_id) for e in pending]
-        if len(rows) == 1:
-            self._db.execute(_INSERT, rows[0])
+        if len(pending) == 1:
+            self._db.execute(_INSERT, pending[0])
         else:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(_INSERT, rows)
+                self._db.executemany(_INSERT, pending)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -27,8 +27,8 @@ import os
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 _HEADER = struct.Struct("<II")  # body length, CRC-32 of the body
 _BODY = struct.Struct("<qdqBHHI")  # mid, ts, client id, flags, nick/session/text lengths
@@ -38,8 +38,9 @@ KEPT_SIZE = 1024 * 1024
 """Bytes the file may keep between uses; past that it is cut back when it starts again."""
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
+class JournalEntry(NamedTuple):
+    """One message, its fields in the order of the history's insert."""
+
     mid: int
     ts: float
     nick: str

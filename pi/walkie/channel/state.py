@@ -440,12 +440,13 @@ class Channel:
         session = station.session if client_id is not None else None
         ts = round(now + self.wall_offset, 3)
         mid = self.history.append(station.nick, text, ts, session, client_id)
-        message = StoredMessage(mid, ts, station.nick, text)
         out.append(
             Broadcast(
                 render.plain_message(station.nick, text),
                 # Rendered only for someone to read: the hot path of a plain channel.
-                render.rich_message(message, history=False) if self._rich_member_count else None,
+                render.rich_message(StoredMessage(mid, ts, station.nick, text), history=False)
+                if self._rich_member_count
+                else None,
                 exclude=station.conn,
             )
         )
