@@ -47,16 +47,14 @@ def test_a_channel_that_is_never_quiet_still_reaches_the_database_file(
 def killed_after(path: Path, steps: str) -> None:
     """Run ``steps`` against ``History(path)`` as ``history`` in a process of its
     own, which then dies of SIGKILL: no commit, no close, nothing flushed."""
-    script = (
-        textwrap.dedent(
-            f"""
-        import os, signal
-        from walkie.channel.history import History
-        history = History({str(path)!r})
-        """
-        )
-        + textwrap.dedent(steps)
-        + "\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    script = "\n".join(
+        [
+            "import os, signal",
+            "from walkie.channel.history import History",
+            f"history = History({str(path)!r})",
+            textwrap.dedent(steps),
+            "os.kill(os.getpid(), signal.SIGKILL)",
+        ]
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert result.returncode == -signal.SIGKILL, result.stderr.decode()

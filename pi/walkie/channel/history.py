@@ -125,7 +125,7 @@ class History:
             elif self._pending:
                 break  # past the newest records: older ones, already stored
         if self._pending:
-            log.info("history: recovered %d message(s) from %s", len(self._pending), journal.path)
+            log.info("recovered %d message(s) from %s", len(self._pending), journal.path)
             self.unchecked = len(self._pending)
             self.commit()
 
