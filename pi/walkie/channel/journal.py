@@ -5,8 +5,8 @@ Storing a message in SQLite costs an insert and a commit (two WAL writes and
 SQLite's bookkeeping) — with the caches cold after the previous line's sends,
 more than every other step between reading a line and sending it put
 together. So :class:`~walkie.channel.history.History` first writes the message
-here, sends it, and moves the read's messages into SQLite afterwards in one
-transaction. The journal then starts again at its beginning; at start-up
+here, the hub sends it, and a moment later the messages sent meanwhile move
+into SQLite in one transaction. The journal then starts again at its beginning; at start-up
 whatever it holds that SQLite lacks is recovered. A message is therefore as
 safe from the moment it is written here as it is in the WAL: it survives the
 process being killed (the kernel has the bytes), not the machine losing power
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 _HEADER = struct.Struct("<II")  # body length, CRC-32 of the body
-_BODY = struct.Struct("<qdqBHHI")  # mid, ts, client id, flags, nick/session/text lengths
+_BODY = struct.Struct("<qdqBIII")  # mid, ts, client id, flags, nick/session/text lengths
 _HAS_SESSION = 1
 _HAS_CLIENT_ID = 2
 KEPT_SIZE = 1024 * 1024
