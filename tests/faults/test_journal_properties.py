@@ -54,3 +54,9 @@ def _record_ends(written: list[JournalEntry]) -> list[int]:
         offset += len(encode_entry(entry))
         ends.append(offset)
     return ends
+
+
+def test_fields_longer_than_64_kib_read_back_whole() -> None:
+    # A hub configured with a long --max-line takes sessions and texts that long.
+    entry = JournalEntry(1, 1.0, "ann", "t" * 70_000, "s" * 70_000, 3)
+    assert list(decode_entries(encode_entry(entry))) == [entry]
