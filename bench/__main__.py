@@ -32,11 +32,11 @@ def machine() -> str:
     )
 
 
-def _runner(part: str, quick: bool, walkie_src: str | None) -> Callable[[], Section]:
+def _runner(part: str, quick: bool, walkie_src: str | None, phases: bool) -> Callable[[], Section]:
     if part == "hub":
         from bench import hub
 
-        return lambda: hub.run(quick, walkie_src)
+        return lambda: hub.run(quick, walkie_src, phases)
     if part == "lcd":
         from bench import lcd
 
@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="run the hub from another walkie source tree (DIR/pi), e.g. a patched copy",
     )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also time the phases of the walkie hub's path from a read to its first send",
+    )
     args = parser.parse_args(argv)
     unknown = [part for part in args.parts if part not in PARTS]
     if unknown:
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts:
         part_started = time.monotonic()
         try:
-            section = _runner(part, args.quick, args.walkie_src)()
+            section = _runner(part, args.quick, args.walkie_src, args.phases)()
         except Exception as error:  # one broken part must not hide the others
             traceback.print_exc(file=sys.stderr)
             section = failed(part, f"{type(error).__name__}: {error}")

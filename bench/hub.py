@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.loadgen import (
     PAYLOAD_SIZE,
@@ -37,6 +40,16 @@ ROUNDS = 3
 """Rounds per plan (alternating the servers); one with --quick."""
 SETUP_TIMEOUT = 120.0
 """Seconds for connecting and warming up 1000 receivers at most."""
+PHASES_DIR = Path(__file__).resolve().parent / "phases"
+_PHASES_FILE = "WALKIE_BENCH_PHASES"
+PHASES = (
+    "epoll wake-up → read (asyncio)",
+    "read → store (split, rate limit, parse, sanitize, floor)",
+    "store (History.append)",
+    "store → first write (render, batch, flush)",
+)
+MIN_PHASE_READS = 50
+"""Reads at one number of stations below which it is set-up, not a paced run."""
 
 
 @dataclass(frozen=True)
@@ -94,18 +107,61 @@ def _pinned(server_pid: int) -> Iterator[None]:
         os.sched_setaffinity(0, set(cores))
 
 
-def run(quick: bool, walkie_src: str | None = None) -> Section:
-    env_path = os.environ.get("PYTHONPATH")
+def run(quick: bool, walkie_src: str | None = None, phases: bool = False) -> Section:
+    """The fan-out table; with ``phases``, and a table of the walkie hub's path
+    from a read to its first send (bench/phases/sitecustomize.py)."""
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", _PHASES_FILE)}
+    paths = [str(PHASES_DIR)] if phases else []
     if walkie_src:
-        os.environ["PYTHONPATH"] = f"{walkie_src}/pi"
-    try:
-        return _run(quick, walkie_src)
-    finally:
-        if walkie_src:
-            if env_path is None:
-                os.environ.pop("PYTHONPATH", None)
-            else:
-                os.environ["PYTHONPATH"] = env_path
+        paths.append(f"{walkie_src}/pi")
+    with tempfile.TemporaryDirectory() as scratch:
+        stamps = Path(scratch) / "phases.jsonl"
+        if paths:
+            os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+        if phases:
+            os.environ[_PHASES_FILE] = str(stamps)
+        try:
+            section = _run(quick, walkie_src)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        if phases:
+            section.after.append(_phases_section(stamps))
+    return section
+
+
+def _phases_section(stamps: Path) -> Section:
+    """Median durations per phase, for each number of stations, from every hub run."""
+    pooled: dict[int, list[list[float]]] = {}
+    if stamps.exists():
+        for line in stamps.read_text().splitlines():
+            for stations, rows in json.loads(line).items():
+                pooled.setdefault(int(stations), []).extend(rows)
+    section = Section(
+        "1b. The walkie hub's path from a read to its first send (paced reads of one line)",
+        ["stations", "reads", *PHASES, "wake-up → first write"],
+    )
+    for stations, rows in sorted(pooled.items()):
+        if len(rows) < MIN_PHASE_READS:
+            continue  # joins and stray lines during set-up
+        columns = [[row[i] for row in rows] for i in range(len(PHASES))]
+        totals = [sum(row) for row in rows]
+        section.add(
+            str(stations),
+            str(len(rows)),
+            *(f"{percentile(column, 0.5):.1f} µs" for column in columns),
+            f"{percentile(totals, 0.5):.1f} µs",
+        )
+    section.notes.append(
+        "Medians of time.perf_counter_ns() stamps taken inside the hub process by "
+        "bench/phases/sitecustomize.py (which wraps the loop's _process_events, "
+        "buffer_updated, History.append and the first MemberGroup.write); the stamps "
+        "themselves add a little to each phase."
+    )
+    return section
 
 
 def _run(quick: bool, walkie_src: str | None) -> Section:

@@ -13,6 +13,8 @@ class Section:
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    after: list[Section] = field(default_factory=list)
+    """Further tables of the same part, printed after this one."""
 
     def add(self, *cells: str) -> None:
         self.rows.append(list(cells))
@@ -25,7 +27,8 @@ class Section:
         if self.notes:
             lines.append("")
             lines += [f"- {note}" for note in self.notes]
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        return "\n".join([text, *(section.markdown() for section in self.after)])
 
 
 def failed(title: str, reason: str) -> Section:
