@@ -32,11 +32,12 @@ def machine() -> str:
     )
 
 
-def _runner(part: str, quick: bool, walkie_src: str | None, phases: bool) -> Callable[[], Section]:
+def _runner(part: str, args: argparse.Namespace) -> Callable[[], Section]:
+    quick: bool = args.quick
     if part == "hub":
         from bench import hub
 
-        return lambda: hub.run(quick, walkie_src, phases)
+        return lambda: hub.run(quick, args.walkie_src, args.phases, args.relay)
     if part == "lcd":
         from bench import lcd
 
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the phases of the walkie hub's path from a read to its first send",
     )
+    parser.add_argument(
+        "--relay",
+        action="store_true",
+        help="run a bare asyncio relay (bench/relay.py) in walkie's place: the floor under it",
+    )
     args = parser.parse_args(argv)
     unknown = [part for part in args.parts if part not in PARTS]
     if unknown:
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts:
         part_started = time.monotonic()
         try:
-            section = _runner(part, args.quick, args.walkie_src, args.phases)()
+            section = _runner(part, args)()
         except Exception as error:  # one broken part must not hide the others
             traceback.print_exc(file=sys.stderr)
             section = failed(part, f"{type(error).__name__}: {error}")

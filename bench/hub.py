@@ -32,7 +32,7 @@ from bench.loadgen import (
     WalkieAdapter,
 )
 from bench.report import Section
-from bench.servers import HOST, Mosquitto, WalkieServer, _Server
+from bench.servers import HOST, RELAY, Mosquitto, WalkieServer, _Server
 from bench.stats import microseconds, ms, per_second, percentile, ratio
 
 PACED_RATE = 500.0
@@ -107,9 +107,12 @@ def _pinned(server_pid: int) -> Iterator[None]:
         os.sched_setaffinity(0, set(cores))
 
 
-def run(quick: bool, walkie_src: str | None = None, phases: bool = False) -> Section:
+def run(
+    quick: bool, walkie_src: str | None = None, phases: bool = False, relay: bool = False
+) -> Section:
     """The fan-out table; with ``phases``, and a table of the walkie hub's path
-    from a read to its first send (bench/phases/sitecustomize.py)."""
+    from a read to its first send (bench/phases/sitecustomize.py); with
+    ``relay``, a bare asyncio relay (bench/relay.py) in walkie's place."""
     saved = {name: os.environ.get(name) for name in ("PYTHONPATH", _PHASES_FILE)}
     paths = [str(PHASES_DIR)] if phases else []
     if walkie_src:
@@ -121,7 +124,7 @@ def run(quick: bool, walkie_src: str | None = None, phases: bool = False) -> Sec
         if phases:
             os.environ[_PHASES_FILE] = str(stamps)
         try:
-            section = _run(quick, walkie_src)
+            section = _run(quick, walkie_src, relay)
         finally:
             for name, value in saved.items():
                 if value is None:
@@ -164,11 +167,14 @@ def _phases_section(stamps: Path) -> Section:
     return section
 
 
-def _run(quick: bool, walkie_src: str | None) -> Section:
+def _run(quick: bool, walkie_src: str | None, relay: bool) -> Section:
     with_mosquitto = Mosquitto.available()
     title = "1. Hub fan-out: walkie server vs mosquitto " + Mosquitto.version()
     if walkie_src:
         title += " (walkie from a patched copy)"
+    if relay:
+        title += " (in walkie's place: the bare asyncio relay of bench/relay.py)"
+    command = RELAY if relay else None
     section = Section(
         title, ["scenario", "figure", "walkie", "mosquitto", "walkie/mosq.", "method"]
     )
@@ -177,7 +183,7 @@ def _run(quick: bool, walkie_src: str | None) -> Section:
         walkie_rounds: list[list[RunResult]] = []
         mosquitto_rounds: list[list[RunResult]] = []
         for _ in range(rounds):
-            with WalkieServer() as walkie:
+            with WalkieServer(command=command) as walkie:
                 walkie_rounds.append(_measure_pinned(walkie, WalkieAdapter(), plan))
             if with_mosquitto:
                 with Mosquitto() as broker:

@@ -21,6 +21,8 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 CONNECT_RETRY = 0.05
 WALKIE = [sys.executable, "-m", "walkie"]
+RELAY = [sys.executable, "-m", "bench.relay"]
+"""Started like walkie (the same arguments), in its place."""
 _LISTENING = re.compile(r"listening on .*:(\d+)")
 
 
