@@ -15,6 +15,7 @@ from support.history import messages_in_the_file_alone
 from walkie.channel import history as history_module
 from walkie.channel.history import JOURNAL_SUFFIX, History
 from walkie.channel.journal import JournalEntry, encode_entry
+from walkie.errors import ConfigError
 
 
 def test_a_checkpoint_puts_the_stored_messages_in_the_database_file(tmp_path: Path) -> None:
@@ -61,7 +62,7 @@ def killed_after(path: Path, steps: str) -> None:
 
 
 def test_messages_sent_but_not_yet_committed_survive_the_hub_being_killed(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "history.sqlite3"
     killed_after(
@@ -81,6 +82,30 @@ def test_messages_sent_but_not_yet_committed_survive_the_hub_being_killed(
     assert history.find("s1", 7) == 2  # bob's re-send will be recognised
     assert history.append("ann", "four", ts=4.0) == 4  # no id is used twice
     history.close()
+    assert "recovered 3 message(s)" in caplog.text  # the journal says the hub crashed
+
+
+def test_an_unopenable_journal_is_refused_with_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    journal = Path(str(path) + JOURNAL_SUFFIX)
+    journal.mkdir()  # where the file should be
+    with pytest.raises(ConfigError, match="cannot open history journal") as refused:
+        History(path)
+    assert str(journal) in str(refused.value)
+
+
+def test_a_clean_close_leaves_nothing_to_recover(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    history = History(path)
+    history.append("ann", "one", ts=1.0)
+    history.close()
+    reopened = History(path)
+    assert [m.text for m in reopened.latest(10)] == ["one"]
+    assert reopened.append("ann", "two", ts=2.0) == 2
+    reopened.close()
+    assert "recovered" not in caplog.text
 
 
 def test_a_write_torn_by_the_kill_is_left_out_and_what_came_before_is_kept(

@@ -104,6 +104,7 @@ class History:
         """Appended (and journaled), not yet in SQLite."""
         self._pending_by_sender: dict[tuple[str, int], int] = {}
         self._journal: Journal | None = None
+        self._next_mid = self._newest_stored() + 1
         if self.path != ":memory:":
             journal_path = self.path + JOURNAL_SUFFIX
             try:
@@ -112,20 +113,23 @@ class History:
             except (OSError, sqlite3.Error) as exc:
                 self._db.close()
                 raise ConfigError(f"cannot open history journal {journal_path}: {exc}") from exc
-        self._next_mid = self._newest_stored() + 1
 
     def _recover(self, journal: Journal) -> None:
         """Store what the journal holds beyond SQLite's newest message: what a
         hub killed between sending and committing had sent."""
-        expected = self._newest_stored() + 1
         for entry in journal.read():
-            if entry.mid == expected:
+            if entry.mid == self._next_mid:
                 self._pending.append(entry)
-                expected += 1
+                self._next_mid += 1
             elif self._pending:
                 break  # past the newest records: older ones, already stored
         if self._pending:
-            log.info("recovered %d message(s) from %s", len(self._pending), journal.path)
+            # Only a hub that did not stop cleanly leaves messages behind.
+            log.warning(
+                "recovered %d message(s) sent but not yet stored from %s",
+                len(self._pending),
+                journal.path,
+            )
             self.unchecked = len(self._pending)
             self.commit()
 

@@ -6,8 +6,8 @@ SQLite's bookkeeping) — with the caches cold after the previous line's sends,
 more than every other step between reading a line and sending it put
 together. So :class:`~walkie.channel.history.History` first writes the message
 here, the hub sends it, and a moment later the messages sent meanwhile move
-into SQLite in one transaction. The journal then starts again at its beginning; at start-up
-whatever it holds that SQLite lacks is recovered. A message is therefore as
+into SQLite in one transaction. The journal then starts again at its
+beginning; at start-up whatever it holds that SQLite lacks is recovered. A message is therefore as
 safe from the moment it is written here as it is in the WAL: it survives the
 process being killed (the kernel has the bytes), not the machine losing power
 before they reach the disk.
