@@ -92,6 +92,46 @@ def test_no_line_out_of_the_splitter_is_over_the_limit_or_holds_a_newline(stream
             assert b"\n" not in item
 
 
+def drained(splitter: LineSplitter) -> list[bytes | LineTooLong]:
+    items: list[bytes | LineTooLong] = []
+    while (item := splitter.next_line()) is not None:
+        items.append(item)
+    return items
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(before=stream_bytes, read=stream_bytes, after=stream_bytes)
+def test_a_whole_line_is_what_feeding_the_read_would_give_and_changes_nothing(
+    before: bytes, read: bytes, after: bytes
+) -> None:
+    looked, fed = LineSplitter(MAX_LINE), LineSplitter(MAX_LINE)
+    for splitter in (looked, fed):
+        splitter.feed(before)
+        drained(splitter)
+    line = looked.whole_line(memoryview(bytearray(read)))
+    fed.feed(read)
+    if line is None:
+        looked.feed(read)
+        assert drained(looked) == drained(fed)
+    else:
+        assert drained(fed) == [line]
+        assert looked.buffered == fed.buffered == 0
+    # Either way both go on alike: looking changed nothing.
+    looked.feed(after)
+    fed.feed(after)
+    assert drained(looked) == drained(fed)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    line=st.binary(max_size=MAX_LINE).filter(lambda b: b"\n" not in b),
+    ending=st.sampled_from([b"\n", b"\r\n"]),
+)
+def test_a_read_of_one_line_within_the_limit_is_a_whole_line(line: bytes, ending: bytes) -> None:
+    expected = line.removesuffix(b"\r") if ending == b"\n" else line
+    assert LineSplitter(MAX_LINE).whole_line(line + ending) == expected
+
+
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(line=st.text())
 def test_parse_plain_answers_every_line_with_a_command(line: str) -> None:

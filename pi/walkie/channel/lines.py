@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+_NEWLINE = ord("\n")
+
 
 @dataclass(frozen=True, slots=True)
 class LineTooLong:
@@ -25,7 +27,9 @@ class LineSplitter:
     :meth:`next_line`, which returns ``bytes`` (without the line ending), a
     :class:`LineTooLong` marker, or ``None`` when no complete line is waiting.
     Taking lines one at a time lets the caller stop (rate limit) and leave the
-    rest buffered while it stops reading.
+    rest buffered while it stops reading. :meth:`whole_line` looks at a read
+    that is one line by itself without buffering it (the usual read of a
+    station typing, and the hot path of the hub).
     """
 
     def __init__(self, max_line: int) -> None:
@@ -37,6 +41,23 @@ class LineSplitter:
 
     def feed(self, data: bytes | memoryview) -> None:
         self._buffer += data
+
+    def whole_line(self, data: bytes | memoryview) -> bytes | None:
+        """The line that feeding ``data`` would give :meth:`next_line`, if
+        nothing is buffered and ``data`` is exactly one complete line within
+        the limit; ``None`` otherwise. Either way nothing changes: feed
+        ``data`` when it is ``None``."""
+        end = len(data) - 1
+        if end < 0 or data[end] != _NEWLINE or self._skipping or self._too_long_pending:
+            return None
+        if len(self._buffer) > self._start:
+            return None
+        line = bytes(data[:end])
+        if b"\n" in line:
+            return None
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        return line if len(line) <= self.max_line else None
 
     @property
     def buffered(self) -> int:

@@ -11,7 +11,10 @@ Output is batched (:mod:`walkie.channel.batch`) and written when a read's
 lines are handled, or at the end of the loop iteration for output caused
 otherwise: a read full of lines for a thousand stations costs one ``send`` per
 station, not one per line per station, and those sends run from C
-(:mod:`walkie.channel.fanout`).
+(:mod:`walkie.channel.fanout`). A read of one line that is a plain member's
+message for everyone (:meth:`Channel.relay`), the commonest read of all, is
+written at once instead, past the batch, unless output that came before it
+waits in the batch.
 
 Example::
 
@@ -28,7 +31,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import cast
 
@@ -245,6 +248,18 @@ class Hub:
         """Queue ``data`` for one station, after what it already has coming."""
         self.apply([Send(conn, data)])
 
+    @property
+    def output_waiting(self) -> bool:
+        """Output of this loop iteration is batched, not yet written."""
+        return bool(self._batch)
+
+    def write_now(self, broadcast: Broadcast) -> None:
+        """Write a broadcast at once; only when no output is waiting
+        (:attr:`output_waiting`), which would have to go first."""
+        skip = () if broadcast.exclude is None else (broadcast.exclude,)
+        self._write_shared(broadcast.plain, broadcast.rich, skip)
+        self.flush()
+
     def _enter(self, connection: _StationConnection, rich: bool) -> None:
         before = self._modes.get(connection.conn)
         self.leave_groups(connection.conn)
@@ -304,13 +319,17 @@ class Hub:
         own = ready.own
         for conn in ready.ahead:  # e.g. a welcome, before the others hear of the join
             self._send_own(conn, own[conn])
-        if ready.plain:
-            self._groups[PLAIN].write(ready.plain, skip=own)
-        if ready.rich:
-            self._groups[RICH].write(ready.rich, skip=own)
+        self._write_shared(ready.plain, ready.rich, skip=own)
         for conn, data in own.items():  # e.g. an ack, after the message went to everyone
             if conn not in ready.ahead:
                 self._send_own(conn, data)
+
+    def _write_shared(self, plain: bytes | None, rich: bytes | None, skip: Collection[int]) -> None:
+        """``plain`` to every plain member, ``rich`` to every rich one, but those in ``skip``."""
+        if plain:
+            self._groups[PLAIN].write(plain, skip=skip)
+        if rich:
+            self._groups[RICH].write(rich, skip=skip)
 
     def _send_own(self, conn: int, data: bytes) -> None:
         station = self._connections.get(conn)
@@ -402,8 +421,31 @@ class _StationConnection(asyncio.BufferedProtocol):
         if self._finished:
             return  # hung up on: what it still sends is not read
         self.last_heard = time.monotonic()
-        self._splitter.feed(self.hub.read_buffer[:nbytes])
+        data = self.hub.read_buffer[:nbytes]
+        if self._throttled is None:
+            line = self._splitter.whole_line(data)
+            if line is not None and self._relay(line):
+                return
+        self._splitter.feed(data)
         self._process_lines()
+
+    def _relay(self, line: bytes) -> bool:
+        """The hot path: a read of one line that is a message for everyone
+        (:meth:`Channel.relay`) is written at once, unless output caused
+        before it waits to be written first. False: nothing happened, the
+        line takes the usual way."""
+        hub = self.hub
+        if hub.output_waiting:
+            return False
+        now = hub.clock()
+        if self._bucket.seconds_until_token(now) > 0:
+            return False
+        broadcast = hub.channel.relay(self.conn, line, now)
+        if broadcast is None:
+            return False
+        self._bucket.take(now)
+        hub.write_now(broadcast)
+        return True
 
     def eof_received(self) -> bool:
         # The peer finished sending (``nc -N``, a script's stdin ending): take

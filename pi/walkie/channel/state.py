@@ -166,6 +166,9 @@ class Channel:
 
     def receive(self, conn: int, line: bytes, now: float) -> list[Output]:
         """One complete line (without its ending) from a connection."""
+        relayed = self.relay(conn, line, now)
+        if relayed is not None:
+            return [relayed]
         station = self._stations.get(conn)
         if station is None:
             return []
@@ -189,6 +192,33 @@ class Channel:
         command = cmd.parse_rich(text) if station.rich else cmd.parse_plain(text)
         self._execute(station, command, now, out)
         return out
+
+    def relay(self, conn: int, line: bytes, now: float) -> Broadcast | None:
+        """The commonest line, in a few steps: a message from a plain member
+        that goes to everyone at once (text that needs no cleaning, the floor
+        free or the sender's). Stores it and returns its broadcast, the only
+        output :meth:`receive` would give for it; no deadline changes. For any
+        other line ``None``, having changed nothing: :meth:`receive` (which
+        tries this first) handles it in full."""
+        station = self._stations.get(conn)
+        if (
+            station is None
+            or not station.member
+            or station.rich
+            or line.startswith(b"/")
+            or len(line) > self.limits.max_line
+        ):
+            return None
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        holder = self._floor.holder
+        if holder is not None and holder is not station:
+            return None
+        if not text.isprintable() or not text.strip():
+            return None
+        return self._message(station, text, None, now)[0]
 
     def line_too_long(self, conn: int) -> list[Output]:
         station = self._stations.get(conn)
@@ -437,21 +467,27 @@ class Channel:
     def _deliver(
         self, station: _Station, text: str, client_id: int | None, now: float, out: list[Output]
     ) -> None:
+        broadcast, mid = self._message(station, text, client_id, now)
+        out.append(broadcast)
+        if station.rich and client_id is not None:
+            out.append(Send(station.conn, render.rich(t="ack", id=client_id, mid=mid)))
+
+    def _message(
+        self, station: _Station, text: str, client_id: int | None, now: float
+    ) -> tuple[Broadcast, int]:
+        """Store a message; its broadcast to everyone but the sender, and its id."""
         session = station.session if client_id is not None else None
         ts = round(now + self.wall_offset, 3)
         mid = self.history.append(station.nick, text, ts, session, client_id)
-        out.append(
-            Broadcast(
-                render.plain_message(station.nick, text),
-                # Rendered only for someone to read: the hot path of a plain channel.
-                render.rich_message(StoredMessage(mid, ts, station.nick, text), history=False)
-                if self._rich_member_count
-                else None,
-                exclude=station.conn,
-            )
+        broadcast = Broadcast(
+            render.plain_message(station.nick, text),
+            # Rendered only for someone to read: the hot path of a plain channel.
+            render.rich_message(StoredMessage(mid, ts, station.nick, text), history=False)
+            if self._rich_member_count
+            else None,
+            exclude=station.conn,
         )
-        if station.rich and client_id is not None:
-            out.append(Send(station.conn, render.rich(t="ack", id=client_id, mid=mid)))
+        return broadcast, mid
 
     def _talk(self, station: _Station, now: float, out: list[Output]) -> None:
         holder = self._floor.holder
