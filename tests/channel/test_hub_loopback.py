@@ -32,6 +32,22 @@ def test_netcat_users_chat_without_echo(start_hub: StartHub) -> None:
     assert not [line for line in alice.quiet_for(0.3) if line.startswith("<alice>")]
 
 
+def test_without_uvloop_the_hub_chats_on_asyncios_own_loop(
+    start_hub: StartHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unavailable = tmp_path / "no-uvloop" / "uvloop"
+    unavailable.mkdir(parents=True)
+    (unavailable / "__init__.py").write_text('raise ImportError("no uvloop here")\n')
+    monkeypatch.setenv("PYTHONPATH", str(unavailable.parent))
+    hub = start_hub()
+    assert hub.process is not None
+    assert "uvloop" not in Path(f"/proc/{hub.process.pid}/maps").read_text()
+    alice = LineClient.connect(hub.port, "alice")
+    bob = LineClient.connect(hub.port, "bob")
+    alice.send("hello on asyncio's loop")
+    assert bob.expect(lambda line: line.startswith("<")) == "<alice> hello on asyncio's loop"
+
+
 def test_a_netcat_listener_hears_a_line_sent_right_after_its_welcome(
     start_hub: StartHub,
 ) -> None:
