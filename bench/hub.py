@@ -36,6 +36,11 @@ from bench.servers import HOST, RELAY, Mosquitto, WalkieServer, _Server
 from bench.stats import microseconds, ms, per_second, percentile, ratio
 
 PACED_RATE = 500.0
+WARM_UP = Scenario("warm-up, not counted", 2500, PACED_RATE, 1000, 60.0)
+"""Run once, unmeasured, before the first round: a machine that was idle
+serves the first few seconds of paced load slowly (this virtual machine's
+adaptive idle polling, ``haltpoll``, starts short), and without it whichever
+server went first had its first paced round 2-7x slower than the rest."""
 ROUNDS = 3
 """Rounds per plan (alternating the servers); one with --quick."""
 SETUP_TIMEOUT = 120.0
@@ -78,18 +83,22 @@ def plans(quick: bool) -> list[Plan]:
     return result
 
 
-async def _measure(server: _Server, adapter: Adapter, plan: Plan) -> list[RunResult]:
+async def _measure(server: _Server, adapter: Adapter, plan: Plan, warm_up: bool) -> list[RunResult]:
     fan_out = FanOut(adapter, HOST, server.port, plan.receivers, server.pid)
     try:
         await asyncio.wait_for(fan_out.connect(), SETUP_TIMEOUT)
+        if warm_up:
+            await fan_out.run(WARM_UP)
         return [await fan_out.run(scenario) for scenario in plan.scenarios]
     finally:
         fan_out.close()
 
 
-def _measure_pinned(server: _Server, adapter: Adapter, plan: Plan) -> list[RunResult]:
+def _measure_pinned(
+    server: _Server, adapter: Adapter, plan: Plan, warm_up: bool = False
+) -> list[RunResult]:
     with _pinned(server.pid):
-        return asyncio.run(_measure(server, adapter, plan))
+        return asyncio.run(_measure(server, adapter, plan, warm_up))
 
 
 @contextlib.contextmanager
@@ -138,31 +147,32 @@ def run(
 
 def _phases_section(stamps: Path) -> Section:
     """Median durations per phase, for each number of stations, from every hub run."""
-    pooled: dict[int, list[list[float]]] = {}
+    pooled: dict[int, list[list[float | None]]] = {}
     if stamps.exists():
         for line in stamps.read_text().splitlines():
             for stations, rows in json.loads(line).items():
                 pooled.setdefault(int(stations), []).extend(rows)
     section = Section(
         "1b. The walkie hub's path from a read to its first send (paced reads of one line)",
-        ["stations", "reads", *PHASES, "wake-up → first write"],
+        ["stations", "reads", *PHASES, "to the first write"],
     )
     for stations, rows in sorted(pooled.items()):
         if len(rows) < MIN_PHASE_READS:
             continue  # joins and stray lines during set-up
-        columns = [[row[i] for row in rows] for i in range(len(PHASES))]
-        totals = [sum(row) for row in rows]
+        columns = [[v for row in rows if (v := row[i]) is not None] for i in range(len(PHASES))]
+        totals = [sum(v for v in row if v is not None) for row in rows]
         section.add(
             str(stations),
             str(len(rows)),
-            *(f"{percentile(column, 0.5):.1f} µs" for column in columns),
-            f"{percentile(totals, 0.5):.1f} µs",
+            *(f"{percentile(column, 0.5):.1f} µs" if column else "n/a" for column in columns),
+            f"{percentile(totals, 0.5):.1f} µs from the {'wake-up' if columns[0] else 'read'}",
         )
     section.notes.append(
         "Medians of time.perf_counter_ns() stamps taken inside the hub process by "
-        "bench/phases/sitecustomize.py (which wraps the loop's _process_events, "
+        "bench/phases/sitecustomize.py (which wraps asyncio's _process_events, "
         "buffer_updated, History.append and the first MemberGroup.write); the stamps "
-        "themselves add a little to each phase."
+        "themselves add a little to each phase. On uvloop the wake-up is in C and not "
+        "stamped (n/a)."
     )
     return section
 
@@ -179,12 +189,14 @@ def _run(quick: bool, walkie_src: str | None, relay: bool) -> Section:
         title, ["scenario", "figure", "walkie", "mosquitto", "walkie/mosq.", "method"]
     )
     rounds = 1 if quick else ROUNDS
+    warm_up = True
     for plan in plans(quick):
         walkie_rounds: list[list[RunResult]] = []
         mosquitto_rounds: list[list[RunResult]] = []
         for _ in range(rounds):
             with WalkieServer(command=command) as walkie:
-                walkie_rounds.append(_measure_pinned(walkie, WalkieAdapter(), plan))
+                walkie_rounds.append(_measure_pinned(walkie, WalkieAdapter(), plan, warm_up))
+            warm_up = False
             if with_mosquitto:
                 with Mosquitto() as broker:
                     mosquitto_rounds.append(_measure_pinned(broker, MqttAdapter(), plan))
@@ -206,7 +218,9 @@ def _run(quick: bool, walkie_src: str | None, relay: bool) -> Section:
         "deliveries/s, more than either server delivers here, so the window sets the pace).",
         f"Each plan: {rounds} round(s) alternating walkie and mosquitto, each on a fresh "
         "server, pooled (counts and times added, latency samples together); the server "
-        "pinned to one core, the generator to another.",
+        "pinned to one core, the generator to another; before the first round, "
+        f"{WARM_UP.lines / PACED_RATE:g} s of paced load not counted (an idle machine serves "
+        "the first seconds of load slowly, whichever server comes first).",
         "On 2 cores the generator often is the limit (its own CPU row); the servers' CPU "
         "time per delivery is the fairer comparison. Lower is better except deliveries/s.",
     ]

@@ -3,14 +3,15 @@ for `bench/run hub --phases`: Python imports this module at start-up when its
 folder is on PYTHONPATH, as the bench puts it for the `walkie server`s it
 starts.
 
-It wraps, when `walkie.channel.server` is imported: the event loop's
-`_process_events` (the wake-up from epoll), `_StationConnection.buffer_updated`
-(the read), `History.append` (the message stored) and `MemberGroup.write` (the
-first send). For every read of one short line that stored a message, it keeps
-the four phases' durations; at exit it appends them, grouped by the number of
-stations, as one JSON line to the file named by $WALKIE_BENCH_PHASES. It
-changes what it measures a little (a clock read per stamp) and relies on those
-four names: a diagnostic, not part of walkie.
+It wraps, when `walkie.channel.server` is imported: asyncio's event loop's
+`_process_events` (the wake-up from epoll; uvloop's is in C and not
+stamped), `_StationConnection.buffer_updated` (the read), `History.append`
+(the message stored) and `MemberGroup.write` (the first send). For every read
+of one short line that stored a message, it keeps the four phases' durations;
+at exit it appends them, grouped by the number of stations, as one JSON line
+to the file named by $WALKIE_BENCH_PHASES. It changes what it measures a
+little (a clock read per stamp) and relies on those four names: a
+diagnostic, not part of walkie.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ import time
 from types import ModuleType
 from typing import Any
 
+_Phases = list[float | None]
+
 _OUT = os.environ.get("WALKIE_BENCH_PHASES")
 _SHORT_READ = 64
 """Bytes: a read this small holds one line (the paced scenarios)."""
 _now = time.perf_counter_ns
 _stamps: dict[str, int] = {}
-_phases: dict[int, list[list[float]]] = {}
+_phases: dict[int, list[_Phases]] = {}
+"""Per read: the four phases in µs; the first is None on uvloop, whose loop
+has no Python between epoll and the read to stamp."""
 
 
 def _install(server: ModuleType) -> None:
@@ -47,7 +52,7 @@ def _install(server: ModuleType) -> None:
     buffer_updated = server._StationConnection.buffer_updated
 
     def read(self: Any, nbytes: int) -> None:
-        wake = _stamps.get("wake", 0)
+        wake = _stamps.get("wake")
         _stamps.clear()
         started = _now()
         buffer_updated(self, nbytes)
@@ -55,7 +60,7 @@ def _install(server: ModuleType) -> None:
             stations = len(self.hub._connections)
             _phases.setdefault(stations, []).append(
                 [
-                    (started - wake) / 1000,
+                    None if wake is None else (started - wake) / 1000,
                     (_stamps["append"] - started) / 1000,
                     (_stamps["appended"] - _stamps["append"]) / 1000,
                     (_stamps["sent"] - _stamps["appended"]) / 1000,
