@@ -13,6 +13,7 @@ import pytest
 
 from support.history import messages_in_the_file_alone
 from walkie.channel import history as history_module
+from walkie.channel import journal as journal_module
 from walkie.channel.history import JOURNAL_SUFFIX, History
 from walkie.channel.journal import JournalEntry, encode_entry
 from walkie.errors import ConfigError
@@ -119,9 +120,12 @@ def test_a_write_torn_by_the_kill_is_left_out_and_what_came_before_is_kept(
         history.append("ann", "torn in the middle", ts=2.0)
         """,
     )
-    journal = Path(str(path) + JOURNAL_SUFFIX)
-    with journal.open("r+b") as file:  # the second write got only part way
-        file.truncate(journal.stat().st_size - 5)
+    records = [JournalEntry(1, 1.0, "ann", "whole", None, None)]
+    records.append(JournalEntry(2, 2.0, "ann", "torn in the middle", None, None))
+    second_ends = sum(len(encode_entry(record)) for record in records)
+    with Path(str(path) + JOURNAL_SUFFIX).open("r+b") as file:
+        file.seek(second_ends - 5)  # the second copy got only part way
+        file.write(bytes(5))
     history = History(path)
     assert [(m.mid, m.text) for m in history.latest(10)] == [(1, "whole")]
     assert history.append("ann", "next", ts=3.0) == 2
@@ -161,10 +165,14 @@ def test_a_query_sees_the_messages_appended_before_it(tmp_path: Path) -> None:
 def test_a_channel_that_never_pauses_keeps_its_journal_small(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     history = History(path)
-    text = "a line of chat, as long as most " * 3
+    text = "a long line of chat " * 60  # 1200 bytes: the pending ones outgrow the mapping
+    record = len(encode_entry(JournalEntry(1, 1.0, "ann", text, None, None)))
+    assert history_module.PENDING_LIMIT * record > journal_module.MAPPED_SIZE
     for _ in range(5 * history_module.PENDING_LIMIT):  # and nobody commits
         history.append("ann", text, ts=1.0)
-    record = len(encode_entry(JournalEntry(1, 1.0, "ann", text, None, None)))
-    assert Path(str(path) + JOURNAL_SUFFIX).stat().st_size <= history_module.PENDING_LIMIT * record
+    bound = 2 * history_module.PENDING_LIMIT * record  # what the journal grows to at most
+    assert Path(str(path) + JOURNAL_SUFFIX).stat().st_size <= bound
     assert history.pending < history_module.PENDING_LIMIT
+    history.commit()  # the journal starts again, and is cut back to its usual size
+    assert Path(str(path) + JOURNAL_SUFFIX).stat().st_size == journal_module.MAPPED_SIZE
     history.close()

@@ -1,8 +1,8 @@
 """The channel's message history, kept in SQLite.
 
 Every message is stored before anyone is told about it, so a hub killed at
-any moment has lost nothing it acknowledged: :meth:`History.append` writes it
-to the journal (:mod:`walkie.channel.journal`) with one system call, and
+any moment has lost nothing it acknowledged: :meth:`History.append` copies it
+into the journal (:mod:`walkie.channel.journal`, a file mapped into memory), and
 :meth:`History.commit`, which the hub calls a moment after the messages have
 gone out, moves those appended since into SQLite in one transaction (at once
 when :data:`PENDING_LIMIT` wait). Every query commits first, so it sees every
