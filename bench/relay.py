@@ -6,7 +6,8 @@ fans each line out like the hub does, with `map(os.write)` over the sockets,
 but keeps no channel: no nicks, floor, history, rate limit or batching. Run in
 walkie's place against mosquitto, it shows what any Python asyncio server pays
 on this machine before its first send, whatever its own work. Only the paced
-runs say that: it writes every line on its own, so bursts are slow.
+runs say that: it writes every line on its own, so bursts are slow. It runs
+on the event loop `walkie server` runs on (uvloop where it is installed).
 
     python -m bench.relay server --port 0 [ignored walkie server options]
 """
@@ -19,6 +20,8 @@ import signal
 import sys
 from itertools import repeat
 from typing import cast
+
+from walkie.channel.command import event_loop_factory
 
 _READ_SIZE = 256 * 1024
 _buffer = memoryview(bytearray(_READ_SIZE))
@@ -68,4 +71,6 @@ async def _serve(port: int) -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    asyncio.run(_serve(int(argv[argv.index("--port") + 1]) if "--port" in argv else 0))
+    port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 0
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:  # walkie server's loop
+        runner.run(_serve(port))
