@@ -123,9 +123,15 @@ class WalkieServer(_Server):
 
 
 class Mosquitto(_Server):
-    """mosquitto on a free loopback port, anonymous, no persistence."""
+    """mosquitto on a free loopback port, anonymous, no persistence; with
+    ``nodelay``, Nagle's algorithm off (``set_tcp_nodelay true``), as asyncio
+    has it for walkie."""
 
     name = "mosquitto"
+
+    def __init__(self, *, nodelay: bool = False) -> None:
+        super().__init__()
+        self.nodelay = nodelay
 
     @staticmethod
     def available() -> bool:
@@ -151,7 +157,7 @@ class Mosquitto(_Server):
             "allow_anonymous true\n"
             "persistence false\n"
             "log_dest none\n"
-            "max_connections -1\n"
+            "max_connections -1\n" + ("set_tcp_nodelay true\n" if self.nodelay else "")
         )
         self.process = subprocess.Popen(
             [found, "-c", str(config)],
