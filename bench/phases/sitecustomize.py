@@ -43,7 +43,8 @@ def _install(server: ModuleType) -> None:
 
     from walkie.channel import fanout, history
 
-    process_events = selector_events.BaseSelectorEventLoop._process_events
+    loop_class: Any = selector_events.BaseSelectorEventLoop  # _process_events is private
+    process_events = loop_class._process_events
 
     def woken(self: Any, event_list: Any) -> Any:
         _stamps["wake"] = _now()
@@ -81,7 +82,7 @@ def _install(server: ModuleType) -> None:
         _stamps.setdefault("sent", _now())
         write(self, *args, **kwargs)
 
-    selector_events.BaseSelectorEventLoop._process_events = woken  # type: ignore[method-assign]
+    loop_class._process_events = woken
     server._StationConnection.buffer_updated = read
     history.History.append = stored  # type: ignore[method-assign]
     fanout.MemberGroup.write = sent  # type: ignore[method-assign]
