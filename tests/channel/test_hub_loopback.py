@@ -227,6 +227,33 @@ def test_a_station_that_falls_behind_and_catches_up_gets_every_line_in_order(
     behind.close()
 
 
+def test_a_station_behind_on_lines_sent_one_at_a_time_gets_every_one_in_order(
+    start_hub: StartHub,
+) -> None:
+    # Each line is read on its own (the next is sent once bob has heard it), so
+    # each takes the hub's quick way out; together they are more than the
+    # kernel's buffers hold for a station reading nothing for a while.
+    hub = start_hub("--max-rate", "0", "--max-line", "32000", "--max-send-buffer", "8000000")
+    behind = socket.socket()
+    behind.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    behind.connect(("127.0.0.1", hub.port))
+    behind.sendall(b"/nick behind\n")
+    bob = LineClient.connect(hub.port, "bob")
+    alice = LineClient.connect(hub.port, "alice")
+    padding = "y" * 30000
+    count = 160  # 4.8 MB
+    for n in range(count):
+        alice.send(f"line {n:03d} {padding}")
+        bob.expect_line(f"<alice> line {n:03d} {padding}")
+    late = LineClient(behind)
+    alice.send("and now live")
+    late.expect_line("<alice> and now live")
+    heard = [line for line in late.received if line.startswith("<alice> line ")]
+    assert [int(line.split()[2]) for line in heard] == list(range(count))
+    assert all(line.endswith(padding) for line in heard)
+    behind.close()
+
+
 def test_a_script_that_ends_its_input_gets_its_answers_and_is_hung_up(
     start_hub: StartHub,
 ) -> None:
