@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.loadgen import GENERATOR_LOOPS
 from bench.report import Section, failed
 
 PARTS = ("hub", "lcd", "serial", "footprint", "firmware")
@@ -37,7 +38,7 @@ def _runner(part: str, args: argparse.Namespace) -> Callable[[], Section]:
     if part == "hub":
         from bench import hub
 
-        return lambda: hub.run(quick, args.walkie_src, args.phases, args.relay)
+        return lambda: hub.run(quick, args.walkie_src, args.phases, args.relay, args.generator_loop)
     if part == "lcd":
         from bench import lcd
 
@@ -74,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         "--relay",
         action="store_true",
         help="run a bare asyncio relay (bench/relay.py) in walkie's place: the floor under it",
+    )
+    parser.add_argument(
+        "--generator-loop",
+        choices=GENERATOR_LOOPS,
+        default="uvloop",
+        help="the hub load generator's event loop (default uvloop where installed): "
+        "asyncio's own reproduces the figures before 2026-12-02",
     )
     args = parser.parse_args(argv)
     unknown = [part for part in args.parts if part not in PARTS]

@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from bench.loadgen import (
     RunResult,
     Scenario,
     WalkieAdapter,
+    generator_loop,
 )
 from bench.report import Section
 from bench.servers import HOST, RELAY, Mosquitto, WalkieServer, _Server
@@ -99,10 +100,14 @@ async def _measure(server: _Server, adapter: Adapter, plan: Plan, warm_up: bool)
 
 
 def _measure_pinned(
-    server: _Server, adapter: Adapter, plan: Plan, warm_up: bool = False
+    server: _Server,
+    adapter: Adapter,
+    plan: Plan,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop],
+    warm_up: bool = False,
 ) -> list[RunResult]:
-    with _pinned(server.pid):
-        return asyncio.run(_measure(server, adapter, plan, warm_up))
+    with _pinned(server.pid), asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(_measure(server, adapter, plan, warm_up))
 
 
 @contextlib.contextmanager
@@ -121,11 +126,16 @@ def _pinned(server_pid: int) -> Iterator[None]:
 
 
 def run(
-    quick: bool, walkie_src: str | None = None, phases: bool = False, relay: bool = False
+    quick: bool,
+    walkie_src: str | None = None,
+    phases: bool = False,
+    relay: bool = False,
+    generator: str = "uvloop",
 ) -> Section:
     """The fan-out table; with ``phases``, and a table of the walkie hub's path
     from a read to its first send (bench/phases/sitecustomize.py); with
-    ``relay``, a bare asyncio relay (bench/relay.py) in walkie's place."""
+    ``relay``, a bare asyncio relay (bench/relay.py) in walkie's place;
+    ``generator`` names the generator's event loop (:data:`GENERATOR_LOOPS`)."""
     saved = {name: os.environ.get(name) for name in ("PYTHONPATH", _PHASES_FILE)}
     paths = [str(PHASES_DIR)] if phases else []
     if walkie_src:
@@ -137,7 +147,7 @@ def run(
         if phases:
             os.environ[_PHASES_FILE] = str(stamps)
         try:
-            section = _run(quick, walkie_src, relay)
+            section = _run(quick, walkie_src, relay, generator)
         finally:
             for name, value in saved.items():
                 if value is None:
@@ -181,7 +191,8 @@ def _phases_section(stamps: Path) -> Section:
     return section
 
 
-def _run(quick: bool, walkie_src: str | None, relay: bool) -> Section:
+def _run(quick: bool, walkie_src: str | None, relay: bool, generator: str) -> Section:
+    loop_name, loop_factory = generator_loop(generator)
     with_mosquitto = Mosquitto.available()
     title = "1. Hub fan-out: walkie server vs mosquitto " + Mosquitto.version()
     if walkie_src:
@@ -199,11 +210,15 @@ def _run(quick: bool, walkie_src: str | None, relay: bool) -> Section:
         mosquitto_rounds: list[list[RunResult]] = []
         for _ in range(rounds):
             with WalkieServer(command=command) as walkie:
-                walkie_rounds.append(_measure_pinned(walkie, WalkieAdapter(), plan, warm_up))
+                walkie_rounds.append(
+                    _measure_pinned(walkie, WalkieAdapter(), plan, loop_factory, warm_up)
+                )
             warm_up = False
             if with_mosquitto:
                 with Mosquitto(nodelay=plan.mosquitto_nodelay) as broker:
-                    mosquitto_rounds.append(_measure_pinned(broker, MqttAdapter(), plan))
+                    mosquitto_rounds.append(
+                        _measure_pinned(broker, MqttAdapter(), plan, loop_factory)
+                    )
         for index in range(len(plan.scenarios)):
             ours = RunResult.merged([results[index] for results in walkie_rounds])
             theirs = (
@@ -213,7 +228,8 @@ def _run(quick: bool, walkie_src: str | None, relay: bool) -> Section:
             )
             _add_rows(section, ours, theirs)
     section.notes += [
-        f"Load generator: one asyncio process (bench/loadgen.py), one sender, N receivers; "
+        f"Load generator: one asyncio process on {loop_name}'s event loop (bench/loadgen.py), "
+        "one sender, N receivers; "
         f"walkie as plain TCP lines, mosquitto as MQTT 3.1.1 QoS 0 (hand-written packets); "
         f"{PAYLOAD_SIZE}-byte payloads carrying a monotonic_ns stamp.",
         "Burst: as fast as the window allows (the sender stays at most 1000 lines, "

@@ -25,7 +25,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from bench import mqtt
 from bench.procstat import cpu_seconds, self_cpu_seconds
@@ -46,6 +46,25 @@ BURST_BATCH = 64
 HANDSHAKE_BYTES_KEPT = 4096
 SETTLE = 0.3
 """Seconds of quiet after the warm-up, for stray notices to drain."""
+
+
+GENERATOR_LOOPS = ("uvloop", "asyncio")
+
+
+def generator_loop(name: str) -> tuple[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The event loop the generator runs on, and its name: uvloop (the
+    default) where it is installed, else asyncio's own. On asyncio's loop the
+    generator's Python per read cost about as much as a server's send, so at
+    100 receivers paced it was the generator that set how fast a line reached
+    the later receivers, whichever server it measured (docs/performance.md)."""
+    if name == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            return "asyncio", asyncio.new_event_loop
+        factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+        return "uvloop", factory
+    return "asyncio", asyncio.new_event_loop
 
 
 class Adapter(Protocol):
@@ -197,11 +216,10 @@ class _Receiver(asyncio.Protocol):
         self._pending = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's does not subclass it
         hello = self.adapter.receiver_hello(self.index)
         if hello:
-            transport.write(hello)
+            self.transport.write(hello)
 
     def data_received(self, data: bytes) -> None:
         shared = self.shared
@@ -262,11 +280,10 @@ class _Sender(asyncio.Protocol):
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's does not subclass it
         hello = self.adapter.sender_hello()
         if hello:
-            transport.write(hello)
+            self.transport.write(hello)
 
     def data_received(self, data: bytes) -> None:
         if not self.ready.is_set():
