@@ -3,10 +3,13 @@ killed at any moment finds in it when it starts again."""
 
 from __future__ import annotations
 
+import contextlib
+import resource
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ import pytest
 from support.history import messages_in_the_file_alone
 from walkie.channel import history as history_module
 from walkie.channel import journal as journal_module
-from walkie.channel.history import JOURNAL_SUFFIX, History
+from walkie.channel.history import JOURNAL_SUFFIX, History, HistoryFull
 from walkie.channel.journal import JournalEntry, encode_entry
 from walkie.errors import ConfigError
 
@@ -176,3 +179,67 @@ def test_a_channel_that_never_pauses_keeps_its_journal_small(tmp_path: Path) -> 
     history.commit()  # the journal starts again, and is cut back to its usual size
     assert Path(str(path) + JOURNAL_SUFFIX).stat().st_size == journal_module.MAPPED_SIZE
     history.close()
+
+
+@contextlib.contextmanager
+def files_cannot_grow_past(size: int) -> Iterator[None]:
+    """This process's files cannot grow past ``size`` bytes (RLIMIT_FSIZE), as
+    on a full disk; Python ignores the SIGXFSZ, so such writes fail with EFBIG."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_a_history_on_a_full_disk_holds_a_bounded_number_of_messages_and_stores_them_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "UNSTORED_LIMIT", 50)
+    path = tmp_path / "history.sqlite3"
+    history = History(path)
+    history.append("ann", "first", ts=1.0)
+    assert history.try_commit()
+    with files_cannot_grow_past(Path(f"{path}-wal").stat().st_size):
+        for number in range(50):
+            history.append("ann", f"waiting {number}", ts=2.0)
+        assert not history.try_commit()
+        assert history.failure is not None
+        assert [m.text for m in history.latest(2)] == ["waiting 48", "waiting 49"]
+        assert [m.mid for m in history.after(49, 10)] == [50, 51]
+        with pytest.raises(HistoryFull):
+            history.append("ann", "one too many", ts=3.0)
+        assert history.newest_id() == 51, "a refused message takes no id"
+    assert history.try_commit()
+    assert history.failure is None
+    history.close()
+    reopened = History(path)
+    assert [m.text for m in reopened.after(0, 100)] == ["first"] + [
+        f"waiting {n}" for n in range(50)
+    ]
+    reopened.close()
+
+
+def test_a_history_whose_journal_cannot_grow_refuses_the_message_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    history = History(path)
+    history.append("ann", "first", ts=1.0)  # maps the journal's first mebibyte
+    text = "x" * 1000
+    with files_cannot_grow_past(journal_module.MAPPED_SIZE):
+        with pytest.raises(HistoryFull, match="journal cannot grow"):
+            for _ in range(2 * journal_module.MAPPED_SIZE // len(text)):
+                history.append("ann", text, ts=2.0)  # nobody commits: the journal fills
+        refused_at = history.newest_id()
+        assert history.pending == refused_at
+        journal = Path(str(path) + JOURNAL_SUFFIX)
+        assert journal.stat().st_size == journal_module.MAPPED_SIZE
+    history.append("ann", "after", ts=3.0)  # room again: the journal grows
+    assert history.newest_id() == refused_at + 1
+    history.close()
+    reopened = History(path)
+    texts = [m.text for m in reopened.after(0, 5000)]
+    assert texts == ["first", *[text] * (refused_at - 1), "after"]
+    reopened.close()

@@ -23,6 +23,12 @@ takes milliseconds: SQLite would do it in the middle of every thousandth
 store. Here the hub calls :meth:`History.checkpoint` when the channel is
 quiet, and a store checkpoints by itself only when :data:`CHECKPOINT_LIMIT`
 messages are waiting, which bounds the WAL on a channel that is never quiet.
+
+A full disk stops the commits, not the channel: the messages wait in the
+journal (queries see them there), the hub retries, and they reach SQLite once
+there is room. Only when the journal cannot take a message either (it cannot
+grow, or :data:`UNSTORED_LIMIT` wait) is the message refused
+(:class:`HistoryFull`), before anyone is told of it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walkie.channel.journal import Journal, JournalEntry
-from walkie.errors import ConfigError
+from walkie.errors import ConfigError, WalkieError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,9 @@ WAL_SIZE_KEPT = 4 * 1024 * 1024
 PENDING_LIMIT = 1000
 """Messages appended and not yet committed at which an append commits at once
 (bounding the journal and the memory they take)."""
+UNSTORED_LIMIT = 10_000
+"""Messages the journal holds at most while SQLite cannot take them (a full
+disk): beyond, :meth:`History.append` refuses new ones."""
 JOURNAL_SUFFIX = ".journal"
 """The journal lives beside the database file, under its name and this suffix."""
 _INSERT = "INSERT INTO messages (mid, ts, nick, text, session, client_id) VALUES (?, ?, ?, ?, ?, ?)"
@@ -67,6 +76,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_sender
 CREATE TABLE IF NOT EXISTS channel (id TEXT NOT NULL);
 INSERT INTO channel (id) SELECT lower(hex(randomblob(8))) WHERE NOT EXISTS (SELECT 1 FROM channel);
 """
+
+
+class HistoryFull(WalkieError):
+    """A message could not be stored (the disk is full): it must not be sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,9 @@ class History:
         """Appended (and journaled), not yet in SQLite."""
         self._pending_by_sender: dict[tuple[str, int], int] = {}
         self._journal: Journal | None = None
+        self.failure: str | None = None
+        """Why the last commit failed, while SQLite refuses the messages (a full
+        disk); they wait in the journal meanwhile."""
         self._next_mid = self._newest_stored() + 1
         if self.path != ":memory:":
             journal_path = self.path + JOURNAL_SUFFIX
@@ -131,7 +147,7 @@ class History:
                 journal.path,
             )
             self.unchecked = len(self._pending)
-            self.commit()
+            self.try_commit()
 
     def append(
         self,
@@ -142,11 +158,17 @@ class History:
         client_id: int | None = None,
     ) -> int:
         """Store a message (in the journal; in SQLite at the next commit) and
-        return its id."""
+        return its id. :class:`HistoryFull` when it cannot be stored, having
+        changed nothing."""
+        if len(self._pending) >= UNSTORED_LIMIT:
+            raise HistoryFull(f"{UNSTORED_LIMIT} messages wait to be stored ({self.failure})")
         mid = self._next_mid
         entry = JournalEntry(mid, ts, nick, text, session, client_id)
         if self._journal is not None:
-            self._journal.write(entry)
+            try:
+                self._journal.write(entry)
+            except OSError as exc:
+                raise HistoryFull(f"the journal cannot grow: {exc.strerror or exc}") from exc
         self._next_mid = mid + 1
         self._pending.append(entry)
         if session is not None and client_id is not None:
@@ -154,14 +176,35 @@ class History:
         self.unchecked += 1
         if self.unchecked >= CHECKPOINT_LIMIT:
             self.checkpoint()
-        elif len(self._pending) >= PENDING_LIMIT:
-            self.commit()
+        elif len(self._pending) >= PENDING_LIMIT and self.failure is None:
+            self.try_commit()  # while SQLite refuses, the hub's timer retries
         return mid
 
     @property
     def pending(self) -> int:
         """Messages appended since the last commit."""
         return len(self._pending)
+
+    def try_commit(self) -> bool:
+        """:meth:`commit`; False if SQLite refused (a full disk), which is
+        logged when it starts and when it ends: the messages wait in the
+        journal, and every query sees them meanwhile."""
+        try:
+            self.commit()
+        except sqlite3.Error as exc:
+            if self.failure is None:
+                log.warning(
+                    "cannot store the history in %s (%s): %d message(s) wait in its journal",
+                    self.path,
+                    exc,
+                    len(self._pending),
+                )
+            self.failure = str(exc)
+            return False
+        if self.failure is not None:
+            log.warning("the history is stored in %s again", self.path)
+            self.failure = None
+        return True
 
     def commit(self) -> None:
         """Move the messages appended since the last commit into SQLite."""
@@ -187,8 +230,10 @@ class History:
         """Copy the stored messages from the WAL into the database file.
 
         A failure (a full disk) is logged, not raised: the messages are stored
-        in the WAL all the same, and the next checkpoint tries again."""
-        self.commit()
+        in the WAL (or the journal) all the same, and the next checkpoint tries
+        again."""
+        if not self.try_commit():
+            return
         try:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:
@@ -207,20 +252,28 @@ class History:
 
     def after(self, mid: int, limit: int) -> list[StoredMessage]:
         """The first ``limit`` messages newer than ``mid``, oldest first (one page of a resume)."""
-        self.commit()
+        self.try_commit()
         rows = self._db.execute(
             "SELECT mid, ts, nick, text FROM messages WHERE mid > ? ORDER BY mid LIMIT ?",
             (mid, limit),
         ).fetchall()
-        return [StoredMessage(*row) for row in rows]
+        stored = [StoredMessage(*row) for row in rows]
+        return (stored + self._waiting(after=mid))[:limit]
 
     def latest(self, count: int) -> list[StoredMessage]:
         """The newest ``count`` messages, oldest first."""
-        self.commit()
+        self.try_commit()
         rows = self._db.execute(
             "SELECT mid, ts, nick, text FROM messages ORDER BY mid DESC LIMIT ?", (count,)
         ).fetchall()
-        return [StoredMessage(*row) for row in reversed(rows)]
+        newest = [StoredMessage(*row) for row in reversed(rows)] + self._waiting(after=0)
+        return newest[-count:] if count > 0 else []
+
+    def _waiting(self, after: int) -> list[StoredMessage]:
+        """The messages newer than ``after`` that wait in the journal because
+        SQLite refused them (none once a commit succeeds): all newer than any
+        in SQLite."""
+        return [StoredMessage(e.mid, e.ts, e.nick, e.text) for e in self._pending if e.mid > after]
 
     def newest_id(self) -> int:
         return self._next_mid - 1
@@ -230,9 +283,10 @@ class History:
         return int(row[0])
 
     def close(self) -> None:
-        """Commit what is pending and close the files. Idempotent."""
+        """Commit what is pending and close the files. Idempotent. What SQLite
+        refuses stays in the journal, recovered at the next start."""
         if self._journal is not None:
-            self.commit()
+            self.try_commit()
             self._journal.close()
             self._journal = None
         self._db.close()

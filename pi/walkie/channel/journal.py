@@ -158,7 +158,11 @@ class Journal:
         before = os.fstat(self._fd).st_size
         os.ftruncate(self._fd, length)
         if length > before:
-            _allocate(self._fd, before, length - before)
+            try:
+                _allocate(self._fd, before, length - before)
+            except OSError:
+                os.ftruncate(self._fd, before)  # never map blocks that are not there
+                raise
         self._map = mmap.mmap(self._fd, length)
         return self._map
 

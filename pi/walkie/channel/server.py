@@ -68,6 +68,8 @@ COMMIT_DELAY = 0.05
 """Seconds from a message being sent until it is moved from the journal into
 SQLite, with the others sent meanwhile, in one transaction (queries of the
 history commit first, so they see every message at once)."""
+COMMIT_RETRY = 1.0
+"""Seconds between tries while SQLite refuses the messages (a full disk)."""
 CHECKPOINT_WHEN_QUIET = 1.0
 """Seconds without a new message after which the history is checkpointed
 (its few-millisecond sync kept out of the way of the lines)."""
@@ -356,7 +358,8 @@ class Hub:
 
     def _commit(self) -> None:
         self._commit_timer = None
-        self.channel.history.commit()
+        if not self.channel.history.try_commit():
+            self._commit_timer = self.loop.call_later(COMMIT_RETRY, self._commit)
 
     def _checkpoint_later(self) -> None:
         self._unchecked_seen = self.channel.history.unchecked

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from walkie import __version__
 from walkie.channel import commands as cmd
 from walkie.channel import render
-from walkie.channel.history import History, StoredMessage
+from walkie.channel.history import History, HistoryFull, StoredMessage
 from walkie.text import is_valid_nick, is_valid_session, sanitize
 
 JOIN_GRACE = 1.0
@@ -218,7 +218,10 @@ class Channel:
             return None
         if not text.isprintable() or not text.strip():
             return None
-        return self._message(station, text, None, now)[0]
+        try:
+            return self._message(station, text, None, now)[0]
+        except HistoryFull:
+            return None  # receive() tells the sender
 
     def line_too_long(self, conn: int) -> list[Output]:
         station = self._stations.get(conn)
@@ -467,7 +470,13 @@ class Channel:
     def _deliver(
         self, station: _Station, text: str, client_id: int | None, now: float, out: list[Output]
     ) -> None:
-        broadcast, mid = self._message(station, text, client_id, now)
+        try:
+            broadcast, mid = self._message(station, text, client_id, now)
+        except HistoryFull as exc:
+            self._error(
+                station, "not_stored", f"message not sent: cannot store it ({exc})", client_id, out
+            )
+            return
         out.append(broadcast)
         if station.rich and client_id is not None:
             out.append(Send(station.conn, render.rich(t="ack", id=client_id, mid=mid)))
