@@ -7,7 +7,16 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from walkie.client.session import Busy, Floor, LinkChanged, LinkState, Message, Stations
+from walkie.client.session import (
+    Acked,
+    Busy,
+    Error,
+    Floor,
+    LinkChanged,
+    LinkState,
+    Message,
+    Stations,
+)
 from walkie.lcd.screen import LcdSize
 from walkie.station.config import GpioConfig
 from walkie.station.gpio import GpioParts, LedMode
@@ -42,6 +51,16 @@ def test_while_someone_else_talks_the_status_row_says_who() -> None:
     view.apply(Floor("pi", None))
     assert view.transmitting
     assert view.screen(LcdSize()).visible()[1].startswith("TX OK")
+
+
+def test_a_quick_message_the_hub_refused_shows_as_not_sent() -> None:
+    view = connected_view()
+    view.apply(Acked(1, 7, "OK"))
+    assert view.screen(LcdSize()).visible()[0].rstrip() == "pi: OK"
+    view.apply(Error("not_stored", "message not sent: cannot store it", 2, "Yes"))
+    assert view.screen(LcdSize()).visible()[0].rstrip() == "not sent: Yes"
+    view.apply(Error("bad_nick", "nick refused"))  # not about a message: nothing to show
+    assert view.screen(LcdSize()).visible()[0].rstrip() == "not sent: Yes"
 
 
 def test_a_lost_channel_says_so_on_the_status_row() -> None:

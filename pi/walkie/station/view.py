@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from walkie.client.session import (
     Acked,
     Busy,
+    Error,
     Event,
     Floor,
     LinkChanged,
@@ -28,6 +29,8 @@ from walkie.lcd import screen as lcd
 
 MESSAGES_KEPT = 3
 """Enough for the three message rows of a 20x4 LCD."""
+NOT_SENT = "not sent"
+"""Shown in place of our nick before a message of ours the hub refused."""
 
 _LINK_TEXT = {
     LinkState.CONNECTING: "connecting",
@@ -81,6 +84,10 @@ class StationView:
                 self.messages.append(lcd.Message(nick, text))
             case Acked(text=text):
                 self.messages.append(lcd.Message(self.nick, text))
+            case Error(message_text=str(text)):
+                # The hub refused one of ours (its disk full, a full queue):
+                # say so where it would have shown as sent.
+                self.messages.append(lcd.Message(NOT_SENT, text))
 
     def status(self) -> lcd.Status:
         talking = self.holder if self.holder and self.holder != self.nick else None
