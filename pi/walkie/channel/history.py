@@ -161,7 +161,7 @@ class History:
         return its id. :class:`HistoryFull` when it cannot be stored, having
         changed nothing."""
         if len(self._pending) >= UNSTORED_LIMIT:
-            raise HistoryFull(f"{UNSTORED_LIMIT} messages wait to be stored ({self.failure})")
+            raise HistoryFull(f"{UNSTORED_LIMIT} messages wait to be stored: {self.failure}")
         mid = self._next_mid
         entry = JournalEntry(mid, ts, nick, text, session, client_id)
         if self._journal is not None:
@@ -174,10 +174,11 @@ class History:
         if session is not None and client_id is not None:
             self._pending_by_sender[session, client_id] = mid
         self.unchecked += 1
-        if self.unchecked >= CHECKPOINT_LIMIT:
-            self.checkpoint()
-        elif len(self._pending) >= PENDING_LIMIT and self.failure is None:
-            self.try_commit()  # while SQLite refuses, the hub's timer retries
+        if self.failure is None:  # while SQLite refuses, the hub's timer retries
+            if self.unchecked >= CHECKPOINT_LIMIT:
+                self.checkpoint()
+            elif len(self._pending) >= PENDING_LIMIT:
+                self.try_commit()
         return mid
 
     @property
@@ -217,10 +218,11 @@ class History:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(_INSERT, pending)
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         pending.clear()
         self._pending_by_sender.clear()
         if self._journal is not None:
