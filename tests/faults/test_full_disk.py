@@ -123,7 +123,7 @@ def test_a_hub_whose_disk_fills_keeps_the_channel_going_and_stores_every_message
     hub.stop()
     assert hub.process.returncode == 0
 
-    with sqlite3.connect(db) as stored:
+    with contextlib.closing(sqlite3.connect(db)) as stored:
         rows = list(stored.execute("SELECT mid, text FROM messages ORDER BY mid"))
     assert rows == [
         (before["mid"], "before"),
