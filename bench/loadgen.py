@@ -29,6 +29,7 @@ from typing import Protocol, cast
 
 from bench import mqtt
 from bench.procstat import cpu_seconds, self_cpu_seconds
+from walkie.channel.command import event_loop_factory
 
 MARK = b"~"
 WARM = b"^"
@@ -53,17 +54,14 @@ GENERATOR_LOOPS = ("uvloop", "asyncio")
 
 def generator_loop(name: str) -> tuple[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The event loop the generator runs on, and its name: uvloop (the
-    default) where it is installed, else asyncio's own. On asyncio's loop the
-    generator's Python per read cost about as much as a server's send, so at
-    100 receivers paced it was the generator that set how fast a line reached
-    the later receivers, whichever server it measured (docs/performance.md)."""
+    default) where it is installed, as for `walkie server`, else asyncio's
+    own. On asyncio's loop the generator's Python per read cost about as much
+    as a server's send, so at 100 receivers paced it was the generator that set
+    how fast a line reached the later receivers, whichever server it measured
+    (docs/performance.md)."""
     if name == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            return "asyncio", asyncio.new_event_loop
-        factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-        return "uvloop", factory
+        factory = event_loop_factory()
+        return ("asyncio" if factory is asyncio.new_event_loop else "uvloop"), factory
     return "asyncio", asyncio.new_event_loop
 
 
