@@ -104,6 +104,7 @@ def test_a_hub_whose_disk_fills_keeps_the_channel_going_and_stores_every_message
     resource.prlimit(hub.process.pid, resource.RLIMIT_FSIZE, (wal_size, hard))
     answers = {number: send(sender, number, message(number)) for number in range(1, MESSAGES)}
     hub.log.wait_until(lambda line: "cannot store the history" in line)
+    hub.log.wait_until(lambda line: "new messages are refused" in line)
 
     acked = [number for number, answer in answers.items() if answer["t"] == "ack"]
     refused = [number for number, answer in answers.items() if answer["t"] == "error"]
@@ -119,6 +120,7 @@ def test_a_hub_whose_disk_fills_keeps_the_channel_going_and_stores_every_message
     hub.log.wait_until(lambda line: "the history is stored in" in line and "again" in line)
     after = send(sender, MESSAGES, "after")
     assert after["t"] == "ack"
+    hub.log.wait_until(lambda line: "takes new messages again" in line)
     assert listener.join() == ["before", *(message(n) for n in acked), "after"]
     hub.stop()
     assert hub.process.returncode == 0

@@ -120,6 +120,8 @@ class History:
         self.failure: str | None = None
         """Why the last commit failed, while SQLite refuses the messages (a full
         disk); they wait in the journal meanwhile."""
+        self.refusing = False
+        """The last message could not be stored even in the journal."""
         self._next_mid = self._newest_stored() + 1
         if self.path != ":memory:":
             journal_path = self.path + JOURNAL_SUFFIX
@@ -161,14 +163,17 @@ class History:
         return its id. :class:`HistoryFull` when it cannot be stored, having
         changed nothing."""
         if len(self._pending) >= UNSTORED_LIMIT:
-            raise HistoryFull(f"{UNSTORED_LIMIT} messages wait to be stored: {self.failure}")
+            raise self._refusal(f"{UNSTORED_LIMIT} messages wait to be stored: {self.failure}")
         mid = self._next_mid
         entry = JournalEntry(mid, ts, nick, text, session, client_id)
         if self._journal is not None:
             try:
                 self._journal.write(entry)
             except OSError as exc:
-                raise HistoryFull(f"the journal cannot grow: {exc.strerror or exc}") from exc
+                raise self._refusal(f"the journal cannot grow: {exc.strerror or exc}") from exc
+        if self.refusing:
+            self.refusing = False
+            log.warning("the history takes new messages again")
         self._next_mid = mid + 1
         self._pending.append(entry)
         if session is not None and client_id is not None:
@@ -180,6 +185,14 @@ class History:
             elif len(self._pending) >= PENDING_LIMIT:
                 self.try_commit()
         return mid
+
+    def _refusal(self, reason: str) -> HistoryFull:
+        """The error for a message that cannot be stored, logged when the
+        refusals start."""
+        if not self.refusing:
+            self.refusing = True
+            log.warning("new messages are refused, the history cannot store them: %s", reason)
+        return HistoryFull(reason)
 
     @property
     def pending(self) -> int:
