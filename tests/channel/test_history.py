@@ -49,12 +49,14 @@ def test_a_channel_that_is_never_quiet_still_reaches_the_database_file(
     history.close()
 
 
-def killed_after(path: Path, steps: str) -> None:
+def killed_after(path: Path, steps: str, before: str = "") -> None:
     """Run ``steps`` against ``History(path)`` as ``history`` in a process of its
-    own, which then dies of SIGKILL: no commit, no close, nothing flushed."""
+    own (``before`` runs before it opens), which then dies of SIGKILL: no
+    commit, no close, nothing flushed."""
     script = "\n".join(
         [
             "import os, signal",
+            before,
             "from walkie.channel.history import History",
             f"history = History({str(path)!r})",
             textwrap.dedent(steps),
@@ -243,3 +245,32 @@ def test_a_history_whose_journal_cannot_grow_refuses_the_message_and_changes_not
     texts = [m.text for m in reopened.after(0, 5000)]
     assert texts == ["first", *[text] * (refused_at - 1), "after"]
     reopened.close()
+
+
+def test_messages_waiting_for_room_survive_the_hub_being_killed_twice_on_a_full_disk(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    history = History(path)
+    history.append("ann", "stored", ts=1.0)  # and the journal gets its first mebibyte
+    history.close()
+    full_disk = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))"
+    steps = """
+        history.append("ann", "one", ts=2.0)
+        history.append("bob", "two", ts=3.0)
+        """
+    killed_after(path, steps, before=full_disk)
+    steps = """
+        assert [m.text for m in history.latest(3)] == ["stored", "one", "two"]
+        assert history.failure is not None  # recovered, but SQLite still refuses them
+        history.append("cy", "three", ts=4.0)
+        """
+    killed_after(path, steps, before=full_disk)
+    history = History(path)  # room again
+    assert [(m.mid, m.text) for m in history.latest(10)] == [
+        (1, "stored"),
+        (2, "one"),
+        (3, "two"),
+        (4, "three"),
+    ]
+    history.close()

@@ -149,7 +149,8 @@ class History:
                 journal.path,
             )
             self.unchecked = len(self._pending)
-            self.try_commit()
+            if not self.try_commit():  # they stay in the journal: write after them
+                journal.write_after(self._pending[-1].mid)
 
     def append(
         self,

@@ -84,6 +84,12 @@ def encode_entry(entry: JournalEntry) -> bytes:
 
 def decode_entries(data: bytes) -> Iterator[JournalEntry]:
     """The records at the start of ``data``, up to the first that is torn or corrupt."""
+    for entry, _ in _decode_records(data):
+        yield entry
+
+
+def _decode_records(data: bytes) -> Iterator[tuple[JournalEntry, int]]:
+    """:func:`decode_entries`, each with the offset where its record ends."""
     offset = 0
     while offset + _HEADER.size <= len(data):
         length, crc = _HEADER.unpack_from(data, offset)
@@ -104,7 +110,7 @@ def decode_entries(data: bytes) -> Iterator[JournalEntry]:
             text = strings[nick_len + session_len :].decode()
         except UnicodeDecodeError:
             return
-        yield JournalEntry(
+        entry = JournalEntry(
             mid,
             ts,
             nick,
@@ -112,6 +118,7 @@ def decode_entries(data: bytes) -> Iterator[JournalEntry]:
             session if flags & _HAS_SESSION else None,
             client_id if flags & _HAS_CLIENT_ID else None,
         )
+        yield entry, end
         offset = end
 
 
@@ -128,8 +135,20 @@ class Journal:
 
     def read(self) -> list[JournalEntry]:
         """Every intact record from the start of the file."""
+        return [entry for entry, _ in self._records()]
+
+    def write_after(self, mid: int) -> None:
+        """The next record goes after the one of message ``mid`` instead of
+        over it: the messages :meth:`read` recovered up to it are not yet
+        stored elsewhere after all (a full disk)."""
+        for entry, end in self._records():
+            if entry.mid == mid:
+                self._offset = end
+                return
+
+    def _records(self) -> Iterator[tuple[JournalEntry, int]]:
         size = os.fstat(self._fd).st_size
-        return list(decode_entries(os.pread(self._fd, size, 0)))
+        return _decode_records(os.pread(self._fd, size, 0))
 
     def write(self, entry: JournalEntry) -> None:
         data = encode_entry(entry)
