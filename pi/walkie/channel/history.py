@@ -247,8 +247,10 @@ class History:
 
         A failure (a full disk) is logged, not raised: the messages are stored
         in the WAL (or the journal) all the same, and the next checkpoint tries
-        again."""
-        if not self.try_commit():
+        again. While SQLite refuses the commits it does nothing: the hub's
+        retries of the commit come first, and each try rewrites every waiting
+        message."""
+        if self.failure is not None or not self.try_commit():
             return
         try:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
