@@ -29,7 +29,7 @@ from typing import Protocol, cast
 
 from bench import mqtt
 from bench.procstat import cpu_seconds, self_cpu_seconds
-from walkie.channel.command import event_loop_factory
+from walkie.eventloop import event_loop_factory
 
 MARK = b"~"
 WARM = b"^"

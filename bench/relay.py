@@ -21,7 +21,7 @@ import sys
 from itertools import repeat
 from typing import cast
 
-from walkie.channel.command import event_loop_factory
+from walkie.eventloop import event_loop_factory
 
 _READ_SIZE = 256 * 1024
 _buffer = memoryview(bytearray(_READ_SIZE))

@@ -23,6 +23,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from walkie import eventloop
 from walkie.sim.board import BoardSimulator
 from walkie.station.config import GpioConfig, load_config
 from walkie.station.daemon import Station
@@ -83,4 +84,4 @@ async def _main(config_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(Path(sys.argv[1])))
+    eventloop.run(_main(Path(sys.argv[1])))  # as `walkie pi` runs

@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from walkie import eventloop
 from walkie.argtypes import non_negative_float, port_number, positive_float, positive_int
 from walkie.paths import default_history_db
 
@@ -120,22 +120,8 @@ def config_from_args(args: argparse.Namespace) -> HubConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(_serve(config, args.history_db or default_history_db()))
+    eventloop.run(_serve(config, args.history_db or default_history_db()))
     return 0
-
-
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop's event loop where it is installed (the optional extra
-    ``walkie[fast]``), else asyncio's own: uvloop takes a line from epoll to
-    the hub's protocol in C, which shortens every line's way to its first
-    send (docs/performance.md)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return loop_factory
 
 
 async def _serve(config: HubConfig, history_path: Path) -> None:

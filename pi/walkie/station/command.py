@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.role == "client" and not config.client.hub:
         raise ConfigError("--role client needs --hub HOST[:PORT] or client.hub in the config")
-    asyncio.run(_main(config, simulate=args.simulate))
+    from walkie import eventloop
+
+    eventloop.run(_main(config, simulate=args.simulate))
     return 0
 
 

@@ -1,0 +1,28 @@
+"""The event loop walkie's daemons run on: `walkie server` and `walkie pi`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's event loop where it is installed (the optional extra
+    ``walkie[fast]``), else asyncio's own: uvloop takes a line from epoll to
+    the hub's protocol in C, which shortens every line's way to its first
+    send (docs/performance.md)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return loop_factory
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` on :func:`event_loop_factory`'s loop."""
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(main)
