@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -24,5 +25,17 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
 
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(main)`` on :func:`event_loop_factory`'s loop."""
+    _open_standard_descriptors()
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(main)
+
+
+def _open_standard_descriptors() -> None:
+    """/dev/null on any of descriptors 0-2 that a parent left closed
+    (``walkie server <&-``): else the first socket would get one, and libuv
+    (uvloop) aborts when it closes a descriptor below 3."""
+    for fd in range(3):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one

@@ -4,6 +4,7 @@ netcat users and walkie's own clients would drive it."""
 from __future__ import annotations
 
 import json
+import os
 import selectors
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 
 from support.history import messages_in_the_file_alone
 from support.hub import DEADLINE, WALKIE, HubProcess, LineClient
+from support.lines import LineReader
 
 StartHub = Callable[..., HubProcess]
 
@@ -30,6 +32,25 @@ def test_netcat_users_chat_without_echo(start_hub: StartHub) -> None:
     bob.send("hi alice\r")
     assert alice.expect(lambda line: line.startswith("<")) == "<bob> hi alice"
     assert not [line for line in alice.quiet_for(0.3) if line.startswith("<alice>")]
+
+
+def test_a_hub_started_with_its_stdin_closed_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    # `walkie server <&-`: the first socket would get descriptor 0, which
+    # libuv (uvloop) refuses to close, aborting the hub as it stops
+    hub = subprocess.Popen(
+        [*WALKIE, "server", "--port", "0", "--history-db", str(tmp_path / "h.sqlite3")],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert hub.stderr is not None
+    log = LineReader(hub.stderr)
+    port = int(log.first(lambda line: "listening on" in line).split(":")[1].split()[0])
+    alice, bob = LineClient.connect(port, "alice"), LineClient.connect(port, "bob")
+    alice.send("still here")
+    bob.expect_line("<alice> still here")
+    hub.terminate()
+    assert hub.wait(DEADLINE) == 0, log.rest()
 
 
 def test_without_uvloop_the_hub_chats_on_asyncios_own_loop(
