@@ -5,6 +5,7 @@ firmware in the simulated Uno, its LCD read back from the simulator."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,10 +25,15 @@ HOLD = 1.2
 def stations(tmp_path: Path) -> Iterator[Callable[..., SimulatedStation]]:
     started: list[SimulatedStation] = []
 
-    def start(*args: str, history: str = "station.sqlite3", server: str = "") -> SimulatedStation:
+    def start(
+        *args: str,
+        history: str = "station.sqlite3",
+        server: str = "",
+        stdin: int = subprocess.PIPE,
+    ) -> SimulatedStation:
         config = tmp_path / f"{len(started)}.toml"
         config.write_text(f'[server]\nhistory_db = "{tmp_path / history}"\n{server}')
-        station = SimulatedStation("--config", str(config), *args)
+        station = SimulatedStation("--config", str(config), *args, stdin=stdin)
         started.append(station)
         return station
 
@@ -51,6 +57,17 @@ def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, pipe_client) -> Non
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: hello pi"))
     laptop.send("grüße, café")  # ü is in the LCD's ROM; ß and é are transliterated
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: grüsse, c"))
+
+
+def test_a_simulated_station_with_nothing_on_its_stdin_runs_as_usual(stations) -> None:
+    # /dev/null, as under nohup or a service manager: epoll cannot watch it
+    pi = stations("--port", "0", stdin=subprocess.DEVNULL)
+    port = pi.wait_serving()
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    bob = LineClient.connect(port, nick="bob")
+    bob.send("anyone there?")
+    pi.wait_lcd(lambda rows: rows[0].startswith("bob: anyone the"))
+    assert pi.stop() == 0
 
 
 def test_the_limits_in_the_config_file_reach_the_pis_hub(stations) -> None:

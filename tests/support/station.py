@@ -14,10 +14,10 @@ from support.lines import DEADLINE, LineReader
 class SimulatedStation:
     """`walkie pi --simulate ARGS...` (the real firmware in the board simulator)."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, stdin: int = subprocess.PIPE) -> None:
         self.process = subprocess.Popen(
             [*WALKIE, "pi", "--simulate", *args],
-            stdin=subprocess.PIPE,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import termios
+import threading
 import tty
 from collections import deque
 from collections.abc import Callable
@@ -147,7 +148,9 @@ async def run_simulated(
     from gpiozero.pins.mock import MockFactory
 
     loop = asyncio.get_running_loop()
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    # No stdin at all (its descriptor closed): no commands, as with /dev/null.
+    stdin = sys.stdin.fileno() if sys.stdin is not None else None
+    interactive = stdin is not None and os.isatty(stdin) and sys.stdout.isatty()
     hub = (
         f"{config.server.host}:{config.server.port}"
         if config.role == "server"
@@ -197,15 +200,15 @@ async def run_simulated(
         root = logging.getLogger()
         saved_handlers, root.handlers = root.handlers, [log_handler]
     try:
-        loop.add_reader(sys.stdin.fileno(), commands.readable)
+        stop_watching = commands.watch(stdin) if stdin is not None else lambda: None
         try:
             await station.run(stop)
             await panel.show_last_screen()
         finally:
-            loop.remove_reader(sys.stdin.fileno())
+            stop_watching()
     finally:
-        if saved_terminal is not None:
-            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved_terminal)
+        if saved_terminal is not None and stdin is not None:
+            termios.tcsetattr(stdin, termios.TCSADRAIN, saved_terminal)
         if log_handler is not None:
             logging.getLogger().handlers = saved_handlers
         presser.cancel()
@@ -226,14 +229,42 @@ class _CommandReader:
         self.panel = panel
         self._pending = b""
 
-    def readable(self) -> None:
+    def watch(self, fd: int) -> Callable[[], None]:
+        """Take commands from ``fd`` until it ends; returns how to stop. A
+        terminal or pipe is watched by the event loop; what epoll cannot watch
+        (a file, /dev/null: under nohup or a service manager) is read on a
+        thread of its own."""
+        loop = asyncio.get_running_loop()
         try:
-            data = os.read(sys.stdin.fileno(), 1024)
-        except OSError:
-            data = b""
-        if not data:
-            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
-            return
+            loop.add_reader(fd, self._readable, fd)
+        except PermissionError:  # not pollable
+            reader = threading.Thread(
+                target=self._read_on_thread, args=(fd, loop), name="walkie-stdin", daemon=True
+            )
+            reader.start()
+            return lambda: None
+
+        def stop_watching() -> None:
+            loop.remove_reader(fd)
+
+        return stop_watching
+
+    def _readable(self, fd: int) -> None:
+        data = _read_some(fd)
+        if data:
+            self.feed(data)
+        else:
+            asyncio.get_running_loop().remove_reader(fd)
+
+    def _read_on_thread(self, fd: int, loop: asyncio.AbstractEventLoop) -> None:
+        while data := _read_some(fd):
+            try:
+                loop.call_soon_threadsafe(self.feed, data)
+            except RuntimeError:  # the loop has closed: the simulation is over
+                return
+
+    def feed(self, data: bytes) -> None:
+        """Keys (on a terminal) or command lines, as read."""
         if self.panel.interactive:
             for key in data.decode(errors="replace"):
                 self._command(key)
@@ -265,6 +296,14 @@ class _CommandReader:
         self.presses.put_nowait((button, pressed))
         if self.panel.interactive:
             self.panel.draw()
+
+
+def _read_some(fd: int) -> bytes:
+    """What ``fd`` has, up to 1 KiB; ``b""`` at its end or on an error."""
+    try:
+        return os.read(fd, 1024)
+    except OSError:
+        return b""
 
 
 def _enter_cbreak() -> list[Any] | None:
