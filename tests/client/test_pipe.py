@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from support.clients import Probe
-from support.hub import HubProcess
+from support.clients import Probe, client_env
+from support.hub import DEADLINE, WALKIE, HubProcess
 
 if TYPE_CHECKING:
     from support.clients import PipeClient, RunClient
@@ -39,6 +41,32 @@ def test_lines_from_stdin_reach_another_client_and_the_sender_exits_0(
     assert chat(bob.stdout.rest()) == ["<alice> hello bob", "<alice> caf\u00e9 \u2713"]
     probe.wait_for("<bob> thanks")
     assert chat(alice.stdout.rest()) == []  # no echo of one's own lines
+
+
+def test_a_client_whose_stdin_and_stdout_were_closed_joins_and_exits_0(
+    hub: Hub, probe: Probe
+) -> None:
+    # `walkie client HOST <&- >&-`: nothing to send, nowhere to print its history
+    probe.say("said before cy came")
+
+    def close_stdin_and_stdout() -> None:
+        os.close(0)
+        os.close(1)
+
+    cy = subprocess.run(
+        [*WALKIE, "client", hub.address, "--nick", "cy", "--history", "5"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=DEADLINE,
+        env=client_env(),
+        preexec_fn=close_stdin_and_stdout,
+    )
+    assert cy.returncode == 0, cy.stderr
+    assert "Traceback" not in cy.stderr
+    probe.wait_for("* cy joined…")
+    probe.wait_for("* cy left")
 
 
 def test_a_fresh_start_prints_no_history(hub: Hub, run_client: RunClient) -> None:

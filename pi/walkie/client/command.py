@@ -122,7 +122,13 @@ def run(args: argparse.Namespace) -> int:
         token=read_token(args.token_file) if args.token_file else None,
         certificate_check=KnownHubs(args.known_hubs).check if args.tls else None,
     )
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    # A stream the parent closed (`<&-`) is None: pipe mode, reading nothing.
+    if (
+        sys.stdin is not None
+        and sys.stdin.isatty()
+        and sys.stdout is not None
+        and sys.stdout.isatty()
+    ):
         from walkie.client.ui import run_terminal
 
         return asyncio.run(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import sys
 import threading
 from typing import BinaryIO, TextIO
@@ -79,7 +80,7 @@ async def run_pipe(
     )
     try:
         await conn.connect()
-        lines = _read_lines_in_thread(stdin or sys.stdin.buffer)
+        lines = _read_lines_in_thread(stdin or _stdin())
         link_ended = asyncio.create_task(conn.wait_closed())
         while True:
             next_line = asyncio.create_task(lines.get())
@@ -101,7 +102,14 @@ async def run_pipe(
     return 0
 
 
-def _write(stream: TextIO, text: str) -> None:
+def _stdin() -> BinaryIO:
+    """Standard input; an empty one when the parent closed it (`<&-`)."""
+    return sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
+
+
+def _write(stream: TextIO | None, text: str) -> None:
+    if stream is None:
+        return  # the parent closed it (`>&-`): nobody to tell
     try:
         stream.write(text)
         stream.flush()
