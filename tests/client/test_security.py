@@ -85,6 +85,32 @@ def test_the_hubs_certificate_is_pinned_on_first_use_and_a_changed_one_refused(
     assert any("certificate of hub" in line and "has changed" in line for line in errors), errors
 
 
+def test_a_client_and_a_hub_that_disagree_about_tls_say_so(
+    tls_hub: Callable[..., HubProcess], start_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    cert, key = make_certificate(tmp_path)
+    tls = tls_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    hub = start_hub(history_db=tmp_path / "plain.sqlite3")
+    known = str(tmp_path / "known_hubs")
+    without = run_client(tls.address)  # plain text to a hub waiting for a TLS handshake
+    assert without.returncode == 1
+    assert "without a word (does it want TLS?)" in without.stderr, without.stderr
+    with_tls = run_client(hub.address, "--tls", "--known-hubs", known)
+    assert with_tls.returncode == 1
+    assert "the hub does not speak TLS" in with_tls.stderr, with_tls.stderr
+    assert "Traceback" not in without.stderr + with_tls.stderr
+
+
+def run_client(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*WALKIE, "client", *args, "--connect-timeout", "5"],
+        input="hello\n",
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+
+
 def test_a_world_readable_token_file_is_refused_by_the_client(
     hub: HubProcess, token_file: Path
 ) -> None:

@@ -369,6 +369,7 @@ class ChannelConnection:
         """One connection, from TCP connect until it breaks; True if the hub welcomed us."""
         self._last_reason = ""
         welcomed = False
+        heard = False
         try:
             async with asyncio.timeout(self.connect_timeout):
                 reader, writer = await asyncio.open_connection(
@@ -403,7 +404,13 @@ class ChannelConnection:
                     break
                 if not line.endswith(b"\n"):
                     self._last_reason = "connection closed by the hub"
+                    if not heard and self.security.certificate_check is None:
+                        # Every hub greets first, unless it waits for a TLS handshake.
+                        self._last_reason = (
+                            "the hub closed the connection without a word (does it want TLS?)"
+                        )
                     break
+                heard = True
                 self.session.receive_line(line, time.time())
                 self._pump()
                 if self.session.fatal is not None:
@@ -459,6 +466,8 @@ class ChannelConnection:
 
 def describe_connect_error(exc: BaseException, host: str) -> str:
     """A short human reason for a failed connection."""
+    if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+        return "the hub does not speak TLS"  # it answered in plain text
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve host {host!r}"
     if isinstance(exc, ConnectionRefusedError):
