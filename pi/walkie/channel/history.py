@@ -270,7 +270,7 @@ class History:
 
     def after(self, mid: int, limit: int) -> list[StoredMessage]:
         """The first ``limit`` messages newer than ``mid``, oldest first (one page of a resume)."""
-        self.try_commit()
+        self._commit_unless_refused()
         rows = self._db.execute(
             "SELECT mid, ts, nick, text FROM messages WHERE mid > ? ORDER BY mid LIMIT ?",
             (mid, limit),
@@ -280,12 +280,19 @@ class History:
 
     def latest(self, count: int) -> list[StoredMessage]:
         """The newest ``count`` messages, oldest first."""
-        self.try_commit()
+        self._commit_unless_refused()
         rows = self._db.execute(
             "SELECT mid, ts, nick, text FROM messages ORDER BY mid DESC LIMIT ?", (count,)
         ).fetchall()
         newest = [StoredMessage(*row) for row in reversed(rows)] + self._waiting(after=0)
         return newest[-count:] if count > 0 else []
+
+    def _commit_unless_refused(self) -> None:
+        """Commit before a query, so SQLite has every message; not while it
+        refuses them (the hub's timer retries; each try rewrites every one
+        waiting), when the query takes them from :meth:`_waiting`."""
+        if self.failure is None:
+            self.try_commit()
 
     def _waiting(self, after: int) -> list[StoredMessage]:
         """The messages newer than ``after`` that wait in the journal because

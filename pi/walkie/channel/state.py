@@ -216,12 +216,12 @@ class Channel:
         holder = self._floor.holder
         if holder is not None and holder is not station:
             return None
-        if not text.isprintable() or not text.strip():
-            return None
+        if not text.isprintable() or not text.strip() or self.history.refusing:
+            return None  # refusing: receive() tries to store it once and tells the sender
         try:
             return self._message(station, text, None, now)[0]
         except HistoryFull:
-            return None  # receive() tells the sender
+            return None
 
     def line_too_long(self, conn: int) -> list[Output]:
         station = self._stations.get(conn)
