@@ -193,13 +193,30 @@ def test_a_flood_is_slowed_without_loss_while_others_keep_chatting(start_hub: St
     assert [int(line.split()[-1]) for line in flood] == list(range(3000))
 
 
+def silent_station(port: int, nick: str) -> socket.socket:
+    """A plain station that joins as ``nick`` and then reads nothing, with a
+    small receive buffer, so that the hub soon holds its output back."""
+    station = socket.socket()
+    station.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    station.connect(("127.0.0.1", port))
+    station.sendall(f"/nick {nick}\n".encode())
+    return station
+
+
+def assert_caught_up(late: LineClient, alice: LineClient, count: int, padding: str) -> None:
+    """A live line of alice's reaches ``late`` after every one of her ``count``
+    numbered lines before it, in order and whole."""
+    alice.send("and now live")
+    late.expect_line("<alice> and now live")
+    heard = [line for line in late.received if line.startswith("<alice> line ")]
+    assert [int(line.split()[2]) for line in heard] == list(range(count))
+    assert all(line.endswith(padding) for line in heard)
+
+
 def test_a_station_that_never_reads_is_dropped_and_nobody_waits(start_hub: StartHub) -> None:
     # A fast talker, but one a reading station keeps up with.
     hub = start_hub("--max-rate", "3000", "--burst", "100", "--max-send-buffer", "65536")
-    lazy = socket.socket()
-    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    lazy.connect(("127.0.0.1", hub.port))
-    lazy.sendall(b"/nick lazy\n")
+    lazy = silent_station(hub.port, "lazy")
     alice = LineClient.connect(hub.port, "alice")
     bob = LineClient.connect(hub.port, "bob")
     big = "z" * 900
@@ -225,10 +242,7 @@ def test_a_station_that_falls_behind_and_catches_up_gets_every_line_in_order(
     # station that reads nothing for a while, so lines wait in the hub too;
     # less than the hub may hold back for it.
     hub = start_hub("--max-rate", "0", "--max-send-buffer", str(4 * 1024 * 1024))
-    behind = socket.socket()
-    behind.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    behind.connect(("127.0.0.1", hub.port))
-    behind.sendall(b"/nick behind\n")
+    behind = silent_station(hub.port, "behind")
     alice = LineClient.connect(hub.port, "alice")
     padding = "x" * 900
     count = 6000
@@ -240,11 +254,7 @@ def test_a_station_that_falls_behind_and_catches_up_gets_every_line_in_order(
     late = LineClient(behind)
     late.send("/who")  # its own answer comes after the lines queued before it
     late.expect(lambda line: line.startswith("* 2 on the channel"))
-    alice.send("and now live")
-    late.expect_line("<alice> and now live")
-    heard = [line for line in late.received if line.startswith("<alice> line ")]
-    assert [int(line.split()[2]) for line in heard] == list(range(count))
-    assert all(line.endswith(padding) for line in heard)
+    assert_caught_up(late, alice, count, padding)
     behind.close()
 
 
@@ -255,10 +265,7 @@ def test_a_station_behind_on_lines_sent_one_at_a_time_gets_every_one_in_order(
     # each takes the hub's quick way out; together they are more than the
     # kernel's buffers hold for a station reading nothing for a while.
     hub = start_hub("--max-rate", "0", "--max-line", "32000", "--max-send-buffer", "8000000")
-    behind = socket.socket()
-    behind.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    behind.connect(("127.0.0.1", hub.port))
-    behind.sendall(b"/nick behind\n")
+    behind = silent_station(hub.port, "behind")
     bob = LineClient.connect(hub.port, "bob")
     alice = LineClient.connect(hub.port, "alice")
     padding = "y" * 30000
@@ -267,11 +274,7 @@ def test_a_station_behind_on_lines_sent_one_at_a_time_gets_every_one_in_order(
         alice.send(f"line {n:03d} {padding}")
         bob.expect_line(f"<alice> line {n:03d} {padding}")
     late = LineClient(behind)
-    alice.send("and now live")
-    late.expect_line("<alice> and now live")
-    heard = [line for line in late.received if line.startswith("<alice> line ")]
-    assert [int(line.split()[2]) for line in heard] == list(range(count))
-    assert all(line.endswith(padding) for line in heard)
+    assert_caught_up(late, alice, count, padding)
     behind.close()
 
 
