@@ -3,6 +3,7 @@ are drawn, and keys press and release the Arduino's and the Pi's buttons."""
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 
@@ -36,5 +37,43 @@ def test_the_terminal_view_shows_the_lcd_and_the_keys_drive_both_buttons(tmp_pat
         screen.wait_for("|pi: Yes         |")
         screen.press("q")
         screen.wait_for("[exit 0]")
+    finally:
+        screen.close()
+
+
+def process_running(config: Path) -> int:
+    """The pid of the `walkie pi` process started with ``config``."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                words = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(config).encode() in words and any(w.endswith(b"walkie") for w in words[1:2]):
+                return int(entry.name)
+    raise AssertionError(f"no walkie process with {config}")
+
+
+def test_log_lines_from_timers_show_at_once_without_waiting_for_the_lcd(tmp_path: Path) -> None:
+    # The history's full-disk warnings come from its commit timer, when
+    # nothing else on the panel changes.
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    screen = Terminal(*WALKIE, "pi", "--simulate", "--config", str(config))
+    try:
+        shown = screen.wait_until(lambda text: "|>OK         1 on|" in text, "the idle LCD")
+        port = int(shown.split("hub 127.0.0.1:")[1].split()[0])
+        bo = LineClient.connect(port, "bo")
+        bo.send("eins")
+        bo.send("/history 1")  # a query commits: "eins" is in SQLite
+        bo.expect(lambda line: line.endswith("<bo> eins"))
+        pid = process_running(config)
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (4096, hard))  # no room to grow
+        bo.send("zwei")  # short: the LCD changes once, then stays
+        screen.wait_for("|bo: zwei        |")
+        screen.wait_for("warning: cannot store the history")
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+        screen.wait_for("warning: the history is stored in")
     finally:
         screen.close()

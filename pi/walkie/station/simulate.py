@@ -134,12 +134,19 @@ class _Panel:
 
 
 class _PanelLogHandler(logging.Handler):
-    def __init__(self, panel: _Panel) -> None:
+    """Log lines onto the panel, drawn at once: a line from a timer (the
+    history's warnings) would otherwise wait for the next LCD change."""
+
+    def __init__(self, panel: _Panel, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self.panel = panel
+        self.loop = loop
 
     def emit(self, record: logging.LogRecord) -> None:
         self.panel.log.append(f"{record.levelname.lower()}: {record.getMessage()}"[:100])
+        # From any thread (the board link logs from its own): drawn on the loop.
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            self.loop.call_soon_threadsafe(self.panel.draw)
 
 
 async def run_simulated(
@@ -196,7 +203,7 @@ async def run_simulated(
     saved_terminal = _enter_cbreak() if interactive else None
     log_handler: logging.Handler | None = None
     if interactive:
-        log_handler = _PanelLogHandler(panel)
+        log_handler = _PanelLogHandler(panel, loop)
         root = logging.getLogger()
         saved_handlers, root.handlers = root.handlers, [log_handler]
     try:
