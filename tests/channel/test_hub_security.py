@@ -92,6 +92,29 @@ def test_systemd_credentials_supply_the_token(tmp_path: Path, token_file: Path) 
         hub.process.wait()
 
 
+def test_the_history_files_are_readable_by_the_hubs_user_alone(
+    start_hub: StartHub, tmp_path: Path
+) -> None:
+    history_db = tmp_path / "state" / "history.sqlite3"
+    before = os.umask(0o022)  # a user's usual umask, which the hub inherits
+    try:
+        hub = start_hub(history_db=history_db)
+    finally:
+        os.umask(before)
+    alice, bob = connect_raw(hub.port), connect_raw(hub.port)
+    alice.send("nobody else may read this")
+    bob.expect(lambda line: line.endswith("> nobody else may read this"))
+    files = sorted(history_db.parent.iterdir())
+    assert [path.name for path in files] == [
+        "history.sqlite3",
+        "history.sqlite3-wal",
+        "history.sqlite3.journal",
+    ]
+    assert {path.name: oct(path.stat().st_mode & 0o777) for path in files} == {
+        path.name: "0o600" for path in files
+    }
+
+
 def test_a_world_readable_token_file_is_refused(tmp_path: Path, token_file: Path) -> None:
     token_file.chmod(0o644)
     result = subprocess.run(

@@ -34,6 +34,7 @@ grow, or :data:`UNSTORED_LIMIT` wait) is the message refused
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,15 @@ INSERT INTO channel (id) SELECT lower(hex(randomblob(8))) WHERE NOT EXISTS (SELE
 """
 
 
+def _create_private(path: Path) -> None:
+    """Create the history file, if it is new, readable by its owner only:
+    it holds everything said on the channel, and SQLite gives its WAL the
+    database file's permissions, whatever the umask (the journal is made
+    the same way)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+
+
 class HistoryFull(WalkieError):
     """A message could not be stored (the disk is full): it must not be sent."""
 
@@ -97,7 +107,7 @@ class History:
         self.path = str(path)
         try:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(self.path))
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=LOCK_WAIT)
             self._db.execute("PRAGMA locking_mode = EXCLUSIVE")
             self._db.execute("PRAGMA journal_mode = WAL")
