@@ -257,9 +257,6 @@ def _add_rows(section: Section, ours: RunResult, theirs: RunResult | None) -> No
     def both(value: RunResult | None, fmt: str) -> str:
         return "n/a" if value is None else fmt
 
-    def lat(result: RunResult | None, fraction: float) -> float:
-        return float("nan") if result is None else percentile(result.latencies, fraction)
-
     nan = float("nan")
     rate_t = theirs.deliveries_per_second if theirs else nan
     cpu_t = theirs.cpu_per_delivery if theirs else nan
@@ -271,25 +268,24 @@ def _add_rows(section: Section, ours: RunResult, theirs: RunResult | None) -> No
         ratio(ours.deliveries_per_second, rate_t),
         "deliveries counted at every receiver ÷ (last arrival − first send)",
     )
-    for name, fraction in (("p50 latency", 0.5), ("p99 latency", 0.99)):
-        section.add(
-            "",
-            name,
-            ms(lat(ours, fraction)),
-            both(theirs, ms(lat(theirs, fraction))),
-            ratio(lat(ours, fraction), lat(theirs, fraction)),
-            f"stamp in the payload → read on {PROBES} probe receivers",
-        )
-    first_t = percentile(theirs.first_latencies, 0.5) if theirs else nan
-    section.add(
-        "",
-        "p50 latency, first receiver",
-        ms(percentile(ours.first_latencies, 0.5)),
-        both(theirs, ms(first_t)),
-        ratio(percentile(ours.first_latencies, 0.5), first_t),
-        "as above, the probe connected first only: the server's own delay before its "
-        "first send, with the least of the generator's reading in it",
+    at_socket = (
+        "stamp in the payload → the kernel queued it on a probe's socket "
+        f"(SO_TIMESTAMPNS), {PROBES} probes: the server's own fan-out"
     )
+    read = f"stamp in the payload → read on {PROBES} probe receivers"
+    first = "as above, the probe connected first only: the server's delay before its first send"
+    rows = [  # (figure, RunResult's samples, percentile, method)
+        ("p50 latency at the socket", "arrival_latencies", 0.5, at_socket),
+        ("p99 latency at the socket", "arrival_latencies", 0.99, at_socket),
+        ("p50 at the socket, first receiver", "first_arrival_latencies", 0.5, first),
+        ("p50 latency, read", "latencies", 0.5, f"{read}, one by one by the one generator"),
+        ("p99 latency, read", "latencies", 0.99, read),
+        ("p50 read, first receiver", "first_latencies", 0.5, f"{first}, and its reading"),
+    ]
+    for name, samples, fraction, method in rows:
+        value = percentile(getattr(ours, samples), fraction)
+        peer = percentile(getattr(theirs, samples), fraction) if theirs else nan
+        section.add("", name, ms(value), both(theirs, ms(peer)), ratio(value, peer), method)
     section.add(
         "",
         "server CPU per delivery",

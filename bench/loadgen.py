@@ -14,14 +14,21 @@ The same code drives `walkie server` (plain TCP lines) and mosquitto (MQTT
   slowest probe receiver, so neither server is pushed into dropping slow
   readers (walkie drops a station whose send buffer overflows).
 * Every receiver counts ``~`` bytes (one per delivery, a C-speed
-  ``bytes.count``); a few probe receivers, spread over the connection order,
-  also parse each stamp: latency = arrival of the read that carried it - stamp.
+  ``bytes.count``); a few probe receivers, spread over the connection order
+  (each joined in its place), also parse each stamp, for two latencies: to
+  the moment the kernel queued the bytes on the probe's socket
+  (``SO_TIMESTAMPNS``), which is the server's own fan-out, and to the read
+  that carried them, which adds the generator's own pace: it reads its
+  receivers one after another on one core, more slowly than either server
+  writes them, where real receivers each read their own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +45,7 @@ PAYLOAD_SIZE = 32
 PROBES = 8
 CONNECT_BATCH = 100
 HANDSHAKE_TIMEOUT = 30.0
+READY_POLL = 0.002
 WARM_INTERVAL = 0.05
 WARM_TIMEOUT = 60.0
 STALL_TIMEOUT = 10.0
@@ -47,6 +55,11 @@ BURST_BATCH = 64
 HANDSHAKE_BYTES_KEPT = 4096
 SETTLE = 0.3
 """Seconds of quiet after the warm-up, for stray notices to drain."""
+PROBE_READ_SIZE = 256 * 1024
+SO_TIMESTAMPNS = 35
+"""Linux (asm-generic): each read says when its bytes reached the socket
+(SCM_TIMESTAMPNS ancillary data, a CLOCK_REALTIME timespec)."""
+_TIMESPEC = struct.Struct("@qq")
 
 
 GENERATOR_LOOPS = ("uvloop", "asyncio")
@@ -143,6 +156,11 @@ class RunResult:
     latencies: list[float]
     first_latencies: list[float]
     """Those of the probe connected first (the first a server writes to, in order)."""
+    arrival_latencies: list[float]
+    """Stamp → the kernel queued the bytes on a probe's socket (SO_TIMESTAMPNS):
+    the server's own fan-out, whatever the generator's reading adds."""
+    first_arrival_latencies: list[float]
+    """Those of the probe connected first."""
     server_cpu: float
     generator_cpu: float
 
@@ -159,6 +177,8 @@ class RunResult:
             seconds=sum(r.seconds for r in results),
             latencies=[value for r in results for value in r.latencies],
             first_latencies=[value for r in results for value in r.first_latencies],
+            arrival_latencies=[value for r in results for value in r.arrival_latencies],
+            first_arrival_latencies=[v for r in results for v in r.first_arrival_latencies],
             server_cpu=sum(r.server_cpu for r in results),
             generator_cpu=sum(r.generator_cpu for r in results),
         )
@@ -211,6 +231,7 @@ class _Receiver(asyncio.Protocol):
         self.warm = False
         self.seen = 0
         self.latencies: list[float] = []
+        self.arrival_latencies: list[float] = []
         self._pending = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -219,7 +240,7 @@ class _Receiver(asyncio.Protocol):
         if hello:
             self.transport.write(hello)
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes, arrival_ns: int | None = None) -> None:
         shared = self.shared
         if not self.ready:
             self.head = (self.head + data)[:HANDSHAKE_BYTES_KEPT]
@@ -235,7 +256,7 @@ class _Receiver(asyncio.Protocol):
             shared.total += count
             shared.last_ns = now
             if self.probe:
-                self._parse_stamps(data, now)
+                self._parse_stamps(data, now, arrival_ns)
             if shared.total >= shared.expected >= 0:
                 shared.done.set()
         elif not self.warm and WARM in data:
@@ -244,7 +265,7 @@ class _Receiver(asyncio.Protocol):
             if shared.warm >= shared.wanted_ready:
                 shared.all_warm.set()
 
-    def _parse_stamps(self, data: bytes, now: int) -> None:
+    def _parse_stamps(self, data: bytes, now: int, arrival_ns: int | None) -> None:
         buffer = self._pending + data if self._pending else data
         position = 0
         while True:
@@ -256,7 +277,10 @@ class _Receiver(asyncio.Protocol):
             if end > len(buffer):
                 self._pending = buffer[start:]
                 break
-            self.latencies.append((now - int(buffer[start + 1 : end])) / 1e9)
+            stamp = int(buffer[start + 1 : end])
+            self.latencies.append((now - stamp) / 1e9)
+            if arrival_ns is not None:
+                self.arrival_latencies.append((arrival_ns - stamp) / 1e9)
             self.seen += 1
             position = end
         self.shared.progress.set()
@@ -264,7 +288,54 @@ class _Receiver(asyncio.Protocol):
     def reset(self) -> None:
         self.seen = 0
         self.latencies = []
+        self.arrival_latencies = []
         self._pending = b""
+
+
+class _StampedSocket:
+    """A probe receiver's connection, read with ``recvmsg`` so that each read
+    also says when the kernel queued its bytes on the socket: the moment the
+    server's ``send`` reached this receiver, which on loopback the sender's
+    own system call carries out. The generator reads its sockets one after
+    another, so the later probes of a fan-out are read later than their bytes
+    arrived; this time does not depend on it. (Only the newest segment's time
+    is given per read: exact for paced lines, each read one line.)"""
+
+    def __init__(self, sock: socket.socket, receiver: _Receiver) -> None:
+        self.sock = sock
+        self.receiver = receiver
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
+        receiver.connection_made(cast(asyncio.BaseTransport, self))
+
+    def _readable(self) -> None:
+        try:
+            data, ancillary, _, _ = self.sock.recvmsg(
+                PROBE_READ_SIZE, socket.CMSG_SPACE(_TIMESPEC.size)
+            )
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.abort()
+            return
+        arrival_ns = None
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = _TIMESPEC.unpack(value)
+                # CLOCK_REALTIME, as the stamps' CLOCK_MONOTONIC (the offset taken now)
+                offset = time.time_ns() - time.monotonic_ns()
+                arrival_ns = seconds * 1_000_000_000 + nanoseconds - offset
+        self.receiver.data_received(data, arrival_ns)
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)  # the handshake: a few bytes into an empty buffer
+
+    def abort(self) -> None:
+        if self.sock.fileno() >= 0:
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+            self.sock.close()
 
 
 class _Sender(asyncio.Protocol):
@@ -328,19 +399,27 @@ class FanOut:
         self.sender: _Sender | None = None
 
     async def connect(self) -> None:
+        """Receivers in batches, but each probe on its own once everyone before
+        it has joined, and joined before anyone after it: a server writes to
+        its receivers in the order they joined, so each probe's place in that
+        order is its index."""
         loop = asyncio.get_running_loop()
-        probes = _probe_indexes(self.receiver_count)
-        for first in range(0, self.receiver_count, CONNECT_BATCH):
-            indexes = range(first, min(first + CONNECT_BATCH, self.receiver_count))
-            made = await asyncio.gather(
-                *(
-                    loop.create_connection(
-                        self._receiver_factory(index, index in probes), self.host, self.port
-                    )
-                    for index in indexes
-                )
+        probes = sorted(_probe_indexes(self.receiver_count))
+        index = 0
+        while index < self.receiver_count:
+            if index in probes:
+                await self._until_ready(index)
+                self.receivers.append(await self._connect_probe(index))
+                await self._until_ready(index + 1)
+                index += 1
+                continue
+            end = min(
+                [index + CONNECT_BATCH, self.receiver_count, *(p for p in probes if p > index)]
             )
-            self.receivers += [protocol for _, protocol in made]
+            self.receivers += await asyncio.gather(
+                *(self._connect_receiver(i) for i in range(index, end))
+            )
+            index = end
         await asyncio.wait_for(self.shared.all_ready.wait(), HANDSHAKE_TIMEOUT)
         _, sender = await loop.create_connection(
             lambda: _Sender(self.adapter), self.host, self.port
@@ -349,8 +428,28 @@ class FanOut:
         await asyncio.wait_for(sender.ready.wait(), HANDSHAKE_TIMEOUT)
         await self._warm_up()
 
-    def _receiver_factory(self, index: int, probe: bool) -> Callable[[], _Receiver]:
-        return lambda: _Receiver(self.shared, self.adapter, index, probe)
+    async def _until_ready(self, count: int) -> None:
+        """Until ``count`` receivers have finished their handshake."""
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+        while self.shared.ready < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.shared.ready} of {count} receivers ready")
+            await asyncio.sleep(READY_POLL)
+
+    async def _connect_receiver(self, index: int) -> _Receiver:
+        _, receiver = await asyncio.get_running_loop().create_connection(
+            lambda: _Receiver(self.shared, self.adapter, index, probe=False), self.host, self.port
+        )
+        return receiver
+
+    async def _connect_probe(self, index: int) -> _Receiver:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await asyncio.get_running_loop().sock_connect(sock, (self.host, self.port))
+        receiver = _Receiver(self.shared, self.adapter, index, probe=True)
+        _StampedSocket(sock, receiver)
+        return receiver
 
     async def _warm_up(self) -> None:
         sender = self._sender()
@@ -423,6 +522,7 @@ class FanOut:
         if shared.total < shared.expected:
             await self._drain(deadline)
         end_ns = shared.last_ns
+        first = min(probes, key=lambda probe: probe.index)
         return RunResult(
             scenario=scenario,
             receivers=self.receiver_count,
@@ -430,7 +530,9 @@ class FanOut:
             deliveries=shared.total,
             seconds=(end_ns - start_ns) / 1e9,
             latencies=[value for probe in probes for value in probe.latencies],
-            first_latencies=min(probes, key=lambda probe: probe.index).latencies,
+            first_latencies=first.latencies,
+            arrival_latencies=[value for probe in probes for value in probe.arrival_latencies],
+            first_arrival_latencies=first.arrival_latencies,
             server_cpu=cpu_seconds(self.server_pid) - server_cpu,
             generator_cpu=self_cpu_seconds() - own_cpu,
         )
