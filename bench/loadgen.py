@@ -45,7 +45,6 @@ PAYLOAD_SIZE = 32
 PROBES = 8
 CONNECT_BATCH = 100
 HANDSHAKE_TIMEOUT = 30.0
-READY_POLL = 0.002
 WARM_INTERVAL = 0.05
 WARM_TIMEOUT = 60.0
 STALL_TIMEOUT = 10.0
@@ -420,7 +419,7 @@ class FanOut:
                 *(self._connect_receiver(i) for i in range(index, end))
             )
             index = end
-        await asyncio.wait_for(self.shared.all_ready.wait(), HANDSHAKE_TIMEOUT)
+        await self._until_ready(self.receiver_count)
         _, sender = await loop.create_connection(
             lambda: _Sender(self.adapter), self.host, self.port
         )
@@ -430,11 +429,11 @@ class FanOut:
 
     async def _until_ready(self, count: int) -> None:
         """Until ``count`` receivers have finished their handshake."""
-        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
-        while self.shared.ready < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.shared.ready} of {count} receivers ready")
-            await asyncio.sleep(READY_POLL)
+        shared = self.shared
+        shared.wanted_ready = count
+        if shared.ready < count:
+            shared.all_ready.clear()
+            await asyncio.wait_for(shared.all_ready.wait(), HANDSHAKE_TIMEOUT)
 
     async def _connect_receiver(self, index: int) -> _Receiver:
         _, receiver = await asyncio.get_running_loop().create_connection(
