@@ -246,6 +246,8 @@ def test_history_answers_with_marked_stored_messages(net: Net) -> None:
     ]
     assert all(line.startswith("[history ") for line in got[:2])
     assert got[2] == "* end of history (2 messages)"
+    net.say(bob, "/history 1")
+    assert net.lines(bob)[1] == "* end of history (1 message)"
 
 
 def test_unknown_commands_and_bad_arguments_get_an_error(net: Net) -> None:

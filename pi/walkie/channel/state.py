@@ -594,7 +594,10 @@ class Channel:
         for message in messages:
             out.append(Send(station.conn, render.plain_history(message)))
         if requested:
-            self._notice(station, f"end of history ({len(messages)} messages)", out)
+            count = len(messages)
+            self._notice(
+                station, f"end of history ({count} message{'' if count == 1 else 's'})", out
+            )
 
     # -- helpers ----------------------------------------------------------------
 
