@@ -41,6 +41,23 @@ def test_the_terminal_view_shows_the_lcd_and_the_keys_drive_both_buttons(tmp_pat
         screen.close()
 
 
+def test_ctrl_c_stops_the_simulation_as_q_does(tmp_path: Path) -> None:
+    # The terminal sends SIGINT to its whole foreground process group; the
+    # board must go on until the daemon has said goodbye to it.
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    screen = Terminal(*WALKIE, "pi", "--simulate", "--config", str(config))
+    try:
+        screen.wait_for("|>OK         1 on|")
+        screen.press("C-c")
+        shown = screen.wait_for("[exit 0]")
+        assert "|offline         |" in shown
+        assert "board link down: port closed" in shown
+        assert "warning" not in shown and "port failed" not in shown
+    finally:
+        screen.close()
+
+
 def process_running(config: Path) -> int:
     """The pid of the `walkie pi` process started with ``config``."""
     for entry in Path("/proc").iterdir():

@@ -67,8 +67,10 @@ class Terminal:
         self.server = f"walkie-test-{os.getpid()}-{secrets.token_hex(4)}"
         script = f'{shlex.join(command)}; echo "[exit $?]"; sleep {DEADLINE * 4:.0f}'
         env = [f"-e{key}={value}" for key, value in client_env().items() if key != "TMUX"]
+        # bash, not sh: after a Ctrl-C that the command handles and survives
+        # to exit on its own, bash goes on to the echo; dash dies of it.
         self._tmux(
-            "new-session", "-d", "-x", str(width), "-y", str(height), *env, "sh", "-c", script
+            "new-session", "-d", "-x", str(width), "-y", str(height), *env, "bash", "-c", script
         )
 
     def _tmux(self, *args: str) -> str:

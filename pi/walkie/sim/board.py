@@ -154,6 +154,10 @@ class BoardSimulator:
                 encoding="ascii",
                 errors="replace",
                 bufsize=1,
+                # Out of the terminal's process group: a Ctrl-C is for the
+                # daemon, which stops the board after its link. The simulator
+                # still ends with the daemon, at the end of its stdin.
+                start_new_session=True,
             )
         except OSError as exc:
             raise WalkieError(f"cannot start the board simulator {self.simulator}: {exc}") from exc
