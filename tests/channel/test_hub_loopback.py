@@ -444,11 +444,23 @@ def test_a_quiet_hub_writes_its_messages_into_the_database_file(
         time.sleep(0.1)
 
 
-def test_an_unusable_history_file_is_one_clear_line(tmp_path: Path) -> None:
-    result = run_walkie("server", "--port", "0", "--history-db", str(tmp_path))
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("", "Is a directory"),
+        ("a-file/history.sqlite3", "Not a directory ({tmp}/a-file)"),
+    ],
+    ids=["a directory", "under a file"],
+)
+def test_an_unusable_history_file_is_one_clear_line_with_the_reason(
+    tmp_path: Path, path: str, reason: str
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    db = str(tmp_path / path)
+    result = run_walkie("server", "--port", "0", "--history-db", db)
     assert result.returncode == 1
-    assert "cannot open history database" in result.stderr
-    assert "Traceback" not in result.stderr
+    expected = f"walkie server: cannot open history database {db}: {reason.format(tmp=tmp_path)}"
+    assert result.stderr.strip() == expected
 
 
 def test_a_history_file_another_hub_uses_is_refused_with_one_clear_line(

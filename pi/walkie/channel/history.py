@@ -33,6 +33,7 @@ grow, or :data:`UNSTORED_LIMIT` wait) is the message refused
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -84,7 +85,11 @@ def _create_private(path: Path) -> None:
     it holds everything said on the channel, and SQLite gives its WAL the
     database file's permissions, whatever the umask (the journal is made
     the same way)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where its directory should be
+        reason = os.strerror(errno.ENOTDIR)
+        raise NotADirectoryError(errno.ENOTDIR, reason, str(path.parent)) from None
     os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
 
 
@@ -117,7 +122,11 @@ class History:
             self._db.executescript(_SCHEMA)
             self.channel_id: str = self._db.execute("SELECT id FROM channel").fetchone()[0]
             """Names this history: message ids are only comparable within one channel id."""
-        except (sqlite3.Error, OSError) as exc:
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename not in (None, self.path) else ""
+            reason = f"{exc.strerror or exc}{where}"
+            raise ConfigError(f"cannot open history database {self.path}: {reason}") from exc
+        except sqlite3.Error as exc:
             busy = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
             hint = " (is another hub using it?)" if busy else ""
             raise ConfigError(f"cannot open history database {self.path}: {exc}{hint}") from exc
