@@ -29,6 +29,8 @@ ZERO_WIDTH_JOINER = "\u200d"
 """Kept: it only joins emoji into one picture and cannot move or hide text."""
 
 NICK_MAX_LENGTH = 16
+NICK_RULE = f"1-{NICK_MAX_LENGTH} letters, digits, _ or -, starting with a letter"
+"""What :func:`is_valid_nick` accepts, in the words of error messages."""
 _VALID_NICK = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{NICK_MAX_LENGTH - 1}}}")
 _VALID_SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

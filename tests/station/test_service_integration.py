@@ -97,3 +97,19 @@ def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"walkie pi: {config}: serial.baud: must be one of {rates}"
     ]
+
+
+def test_a_bad_nick_flag_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    result = subprocess.run(
+        [*WALKIE, "pi", "--config", str(config), "--nick", "1pi"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "walkie pi: invalid nick '1pi': 1-16 letters, digits, _ or -, starting with a letter"
+    ]
+    assert not (tmp_path / "h.sqlite3").exists()  # no hub was started for it

@@ -25,7 +25,7 @@ from walkie import __version__
 from walkie.channel import commands as cmd
 from walkie.channel import render
 from walkie.channel.history import History, HistoryFull, StoredMessage
-from walkie.text import is_valid_nick, is_valid_session, sanitize
+from walkie.text import NICK_RULE, is_valid_nick, is_valid_session, sanitize
 
 JOIN_GRACE = 1.0
 """Seconds a new connection has to say /hello before it joins in plain mode."""
@@ -364,7 +364,10 @@ class Channel:
     ) -> None:
         if not is_valid_nick(wanted):
             out.append(
-                Send(station.conn, render.rich_error("bad_nick", f"invalid nick {wanted!r}"))
+                Send(
+                    station.conn,
+                    render.rich_error("bad_nick", f"invalid nick {wanted!r}: {NICK_RULE}"),
+                )
             )
             return
         owner = self._by_nick.get(wanted.lower())
@@ -538,7 +541,7 @@ class Channel:
             self._error(
                 station,
                 "bad_nick",
-                "invalid nick: 1-16 letters, digits, _ or -, starting with a letter",
+                f"invalid nick: {NICK_RULE}",
                 None,
                 out,
             )

@@ -107,14 +107,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from walkie.text import is_valid_nick
+    from walkie.text import NICK_RULE, is_valid_nick
 
     host, port = parse_address(args.address)
     nick: str | None = args.nick
     if nick is not None and not is_valid_nick(nick):
-        raise ConfigError(
-            f"invalid nick {nick!r}: 1-16 letters, digits, _ or -, starting with a letter"
-        )
+        raise ConfigError(f"invalid nick {nick!r}: {NICK_RULE}")
     history: int | None = args.history
     if history is not None and not 0 <= history <= 200:
         raise ConfigError(f"--history must be 0-200, not {history}")

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from walkie.errors import WalkieError
-from walkie.text import is_valid_nick, sanitize
+from walkie.text import NICK_RULE, is_valid_nick, sanitize
 
 PROTOCOL_VERSION = 1
 MAX_OUTBOX = 1000
@@ -258,7 +258,7 @@ class ClientSession:
         token: str | None = None,
     ) -> None:
         if nick is not None and not is_valid_nick(nick):
-            raise ValueError(f"invalid nick {nick!r}")
+            raise ValueError(f"invalid nick {nick!r}: {NICK_RULE}")
         self.session_id = session_id or new_session_id()
         self.initial_history = max(0, min(initial_history, MAX_HISTORY_REQUEST))
         self.max_outbox = max_outbox
@@ -458,7 +458,7 @@ class ClientSession:
         Raises ValueError for a nick the hub would refuse.
         """
         if not is_valid_nick(nick):
-            raise ValueError(f"invalid nick {nick!r}: 1-16 letters, digits, _ or -, from a letter")
+            raise ValueError(f"invalid nick {nick!r}: {NICK_RULE}")
         self._wanted_nick = nick
         if self._command({"t": "nick", "nick": nick}):
             self._pending_nick = nick

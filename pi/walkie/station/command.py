@@ -63,8 +63,11 @@ def run(args: argparse.Namespace) -> int:
     from walkie.errors import ConfigError
     from walkie.logs import use_journal_levels
     from walkie.station.config import load_config, with_overrides
+    from walkie.text import NICK_RULE, is_valid_nick
 
     use_journal_levels()
+    if args.nick is not None and not is_valid_nick(args.nick):
+        raise ConfigError(f"invalid nick {args.nick!r}: {NICK_RULE}")
     config = with_overrides(
         load_config(args.config),
         role=args.role,

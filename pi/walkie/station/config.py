@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from walkie.errors import ConfigError
-from walkie.text import is_valid_nick
+from walkie.text import NICK_RULE, is_valid_nick
 
 DEFAULT_CONFIG_PATH = Path("/etc/walkie/walkie.toml")
 DEFAULT_QUICK_MESSAGES = ("OK", "Yes", "No", "On my way", "Call me")
@@ -271,7 +271,7 @@ class _Checker:
 
     def nick(self, table: Mapping[str, Any], key: str, default: str) -> str:
         check: Callable[[Any], bool] = lambda v: isinstance(v, str) and is_valid_nick(v)  # noqa: E731
-        return self._get(table, key, default, check, "1-16 letters, digits, _ or -")
+        return self._get(table, key, default, check, NICK_RULE)
 
     def integer(self, table: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
         check: Callable[[Any], bool] = lambda v: _is_int(v) and low <= v <= high  # noqa: E731
