@@ -20,6 +20,8 @@ from walkie.errors import ConfigError
 HELP = "make a self-signed TLS certificate and key for a hub"
 CERT_NAME = "hub.crt"
 KEY_NAME = "hub.key"
+KEY_MODE = 0o600
+CERT_MODE = 0o644
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cert_path, key_path = make_self_signed(args.out, args.name, args.days, force=args.force)
-    print(f"wrote {cert_path} and {key_path} (mode 0600)")
+    print(f"wrote {cert_path} (mode {CERT_MODE:04o}) and {key_path} (mode {KEY_MODE:04o})")
     print(f"fingerprint sha256:{fingerprint(cert_path.read_bytes())}")
     print(f"use: walkie server --tls-cert {cert_path} --tls-key {key_path}")
     return 0
@@ -91,15 +93,20 @@ def make_self_signed(out: Path, name: str, days: int, *, force: bool = False) ->
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write_private(key_path, key_bytes)
-    _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+    _write_new(key_path, key_bytes, KEY_MODE)
+    # Public, as certificates are: the hub's user reads it where only the key
+    # is given to the hub's group.
+    _write_new(cert_path, certificate.public_bytes(serialization.Encoding.PEM), CERT_MODE)
     return cert_path, key_path
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Replace ``path`` with a new file of exactly ``mode``, whatever the
+    umask, never writing through an old file's permissions."""
     try:
         path.unlink(missing_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
     except OSError as exc:

@@ -142,6 +142,7 @@ def certificate(tmp_path: Path) -> tuple[Path, Path, str]:
     fingerprint = result.stdout.split("fingerprint sha256:")[1].split()[0]
     cert, key = tmp_path / "tls" / "hub.crt", tmp_path / "tls" / "hub.key"
     assert key.stat().st_mode & 0o777 == 0o600
+    assert cert.stat().st_mode & 0o777 == 0o644  # public: the hub's user reads it
     return cert, key, fingerprint
 
 
