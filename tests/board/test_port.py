@@ -39,10 +39,11 @@ def test_without_a_by_id_name_the_device_path_is_used(tmp_path: Path) -> None:
     assert find_board_port(ports=ports, by_id_dir=tmp_path / "missing") == "/dev/ttyUSB0"
 
 
-def test_no_arduino_is_a_clear_error(tmp_path: Path) -> None:
+def test_no_arduino_is_a_clear_error_naming_how_to_choose_a_port(tmp_path: Path) -> None:
     ports = [FakePortInfo("/dev/ttyUSB0", 0x10C4, 0xEA60)]  # a CP2102, not a known board
-    with pytest.raises(BoardNotFoundError, match="no Arduino found"):
+    with pytest.raises(BoardNotFoundError, match="no Arduino found") as raised:
         find_board_port(ports=ports, by_id_dir=tmp_path)
+    assert "serial.port" in str(raised.value) and "--serial PORT" in str(raised.value)
 
 
 def test_several_arduinos_are_listed_and_none_is_guessed(tmp_path: Path) -> None:
@@ -53,6 +54,7 @@ def test_several_arduinos_are_listed_and_none_is_guessed(tmp_path: Path) -> None
     with pytest.raises(AmbiguousBoardError) as raised:
         find_board_port(ports=ports, by_id_dir=tmp_path)
     assert "/dev/ttyACM0" in str(raised.value) and "/dev/ttyACM1" in str(raised.value)
+    assert "serial.port or --serial" in str(raised.value)
     assert isinstance(raised.value, WalkieError)
 
 

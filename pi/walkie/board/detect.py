@@ -72,11 +72,13 @@ def find_board_port(
     boards = [port for port in candidates if _is_known_board(port)]
     if not boards:
         raise BoardNotFoundError(
-            "no Arduino found on USB serial; set the port in the config or with --port"
+            "no Arduino found on USB serial; set serial.port in the config or use --serial PORT"
         )
     if len(boards) > 1:
         listing = ", ".join(
             f"{_stable_name(port.device, by_id_dir)} ({port.description})" for port in boards
         )
-        raise AmbiguousBoardError(f"several Arduinos found, choose one with --port: {listing}")
+        raise AmbiguousBoardError(
+            f"several Arduinos found, choose one with serial.port or --serial: {listing}"
+        )
     return _stable_name(boards[0].device, by_id_dir)
