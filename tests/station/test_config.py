@@ -61,6 +61,13 @@ def test_the_pis_hub_has_the_same_defaults_as_walkie_server() -> None:
         assert getattr(station_hub, name) == getattr(HubConfig(), name), name
 
 
+def test_hub_flag_keeps_the_files_other_client_settings(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    document = {"client": {"hub": "a:1", "tls": True, "token_file": str(token)}}
+    joined = with_overrides(parse_config(document), hub="b:2").client
+    assert (joined.hub, joined.tls, joined.token_file) == ("b:2", True, token)
+
+
 def test_flags_override_the_file() -> None:
     config = with_overrides(parse_config({"nick": "base"}), nick="flagged", port=4000, hub=None)
     assert (config.nick, config.server.port) == ("flagged", 4000)

@@ -304,7 +304,7 @@ def with_overrides(config: StationConfig, **changes: Any) -> StationConfig:
     if changes.get("port") is not None:
         config = replace(config, server=replace(config.server, port=changes["port"]))
     if changes.get("hub") is not None:
-        config = replace(config, role="client", client=ClientConfig(hub=changes["hub"]))
+        config = replace(config, role="client", client=replace(config.client, hub=changes["hub"]))
     if changes.get("serial") is not None:
         config = replace(config, serial=replace(config.serial, port=changes["serial"]))
     return config
