@@ -56,9 +56,12 @@ from walkie.errors import ConnectError
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 32000
-RICH_IDLE_TIMEOUT = 60.0
-"""Rich clients ping every 20 s; one silent for this long is gone."""
+DEAD_PEER_DEADLINE = 60.0
+"""A dead peer is found within this many seconds of its last word (SPEC §3)."""
 IDLE_SWEEP_INTERVAL = 10.0
+RICH_IDLE_TIMEOUT = DEAD_PEER_DEADLINE - IDLE_SWEEP_INTERVAL
+"""Rich clients ping every 20 s; one silent for this long is gone, and the
+sweep that notices comes within the deadline."""
 SLOW_DOWN_NOTICE_INTERVAL = 10.0
 BACKLOG_GRACE = 5.0
 """Seconds a station may stay above its send buffer before it is dropped."""

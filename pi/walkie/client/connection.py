@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 32000
 PING_INTERVAL = 20.0
-"""Seconds between keepalive pings while connected (the hub drops clients silent for 60 s)."""
+"""Seconds between keepalive pings while connected (the hub drops clients silent for 50 s)."""
 DEAD_AFTER = 50.0
 """A hub that sends nothing (not even a pong) for this long is considered gone."""
 CONNECT_TIMEOUT = 10.0
