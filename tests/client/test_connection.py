@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from walkie.client.command import parse_address
+from walkie.address import parse_address
 from walkie.client.connection import ChannelConnection, DeliveryTimeout
 from walkie.client.session import Busy, Event, Floor, LinkChanged, LinkState, Message
 from walkie.errors import ConfigError, ConnectError

@@ -46,6 +46,7 @@ def test_the_example_config_in_systemd_is_valid() -> None:
         ({"server": {"max_stations": 1}}, "server.max_stations: must be a whole number from 2"),
         ({"server": {"max_queued": 0}}, "server.max_queued: must be a whole number from 1"),
         ({"server": {"max_send_buffer": "1M"}}, "server.max_send_buffer: must be a whole number"),
+        ({"client": {"hub": "other:99999"}}, "client.hub: bad port 99999 in 'other:99999'"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(document: dict[str, object], message: str) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import cast
 
+from walkie.address import DEFAULT_PORT
 from walkie.channel.batch import PLAIN, RICH, Mode, OutputBatch
 from walkie.channel.fanout import MemberGroup, write_each
 from walkie.channel.history import History
@@ -55,7 +56,6 @@ from walkie.errors import ConnectError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 32000
 DEAD_PEER_DEADLINE = 60.0
 """A dead peer is found within this many seconds of its last word (SPEC §3)."""
 IDLE_SWEEP_INTERVAL = 10.0

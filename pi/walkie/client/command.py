@@ -2,8 +2,7 @@
 
 With stdin and stdout on a terminal the interactive UI runs
 (:mod:`walkie.client.ui`); otherwise pipe mode (:mod:`walkie.client.pipe`).
-``HOST`` may be a name, an IPv4 address or an IPv6 literal (in brackets when a
-port follows: ``[::1]:32000``). Bad arguments raise
+``HOST[:PORT]`` is read by :mod:`walkie.address`. Bad arguments raise
 :class:`~walkie.errors.ConfigError`, which the CLI prints as one line.
 """
 
@@ -13,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from walkie.address import DEFAULT_PORT, parse_address
 from walkie.argtypes import positive_float
 from walkie.errors import ConfigError
 from walkie.known_hubs import HubSecurity, KnownHubs
@@ -20,7 +20,6 @@ from walkie.secrets import read_token
 
 HELP = "join a hub: a line UI on a terminal, or send stdin lines and print received ones"
 
-DEFAULT_PORT = 32000
 DEFAULT_DELIVERY_TIMEOUT = 45.0
 """Longer than the hub's default floor timeout (30 s): a line queued behind a held floor
 still gets through."""
@@ -28,37 +27,10 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_TERMINAL_HISTORY = 10
 
 
-def parse_address(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    """Split ``HOST[:PORT]`` (IPv6 as ``[addr]`` or ``[addr]:port``, or bare ``::1``)."""
-    text = text.strip()
-    port_text: str | None = None
-    if text.startswith("["):
-        host, bracket, rest = text[1:].partition("]")
-        if not bracket or not host:
-            raise ConfigError(f"bad address {text!r}: use [IPv6]:PORT")
-        if rest:
-            if not rest.startswith(":"):
-                raise ConfigError(f"bad address {text!r}: use [IPv6]:PORT")
-            port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-    else:
-        host = text  # a name, IPv4, or a bare IPv6 literal (no port possible)
-    if not host:
-        raise ConfigError(f"bad address {text!r}: no host")
-    if port_text is None:
-        return host, default_port
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ConfigError(f"bad port {port_text!r} in {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"bad port {port} in {text!r}: must be 1-65535")
-    return host, port
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("address", metavar="HOST[:PORT]", help=f"the hub (port {DEFAULT_PORT})")
+    parser.add_argument(
+        "address", metavar="HOST[:PORT]", help=f"the hub (default port {DEFAULT_PORT})"
+    )
     parser.add_argument("--nick", help="wanted nick (the hub picks one when absent or taken)")
     parser.add_argument(
         "--delivery-timeout",

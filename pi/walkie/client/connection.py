@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
+from walkie.address import DEFAULT_PORT
 from walkie.client.backoff import Backoff
 from walkie.client.session import (
     ClientSession,
@@ -61,7 +62,6 @@ from walkie.known_hubs import HubSecurity
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 32000
 PING_INTERVAL = 20.0
 """Seconds between keepalive pings while connected (the hub drops clients silent for 50 s)."""
 DEAD_AFTER = 50.0

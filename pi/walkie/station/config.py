@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from walkie.address import DEFAULT_PORT, parse_address
 from walkie.errors import ConfigError
 from walkie.text import NICK_RULE, is_valid_nick
 
@@ -29,7 +30,7 @@ class ServerConfig:
     """The hub this station runs in the server role."""
 
     host: str = "127.0.0.1"
-    port: int = 32000
+    port: int = DEFAULT_PORT
     history_db: Path | None = None
     max_rate: float = 5.0
     burst: int = 10
@@ -166,8 +167,14 @@ def _client(checker: _Checker, table: Any) -> ClientConfig:
     tls = values.get("tls", False)
     if not isinstance(tls, bool):
         raise checker.error("client.tls", f"must be true or false, not {tls!r}")
+    hub = checker.string(values, "client.hub", "")
+    if hub:
+        try:
+            parse_address(hub)
+        except ConfigError as exc:
+            raise checker.error("client.hub", str(exc)) from None
     return ClientConfig(
-        hub=checker.string(values, "client.hub", ""),
+        hub=hub,
         token_file=checker.path(values, "client.token_file"),
         tls=tls,
         known_hubs=checker.path(values, "client.known_hubs"),

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from walkie.address import parse_address
 from walkie.board.link import BoardReset, ButtonChanged, LinkDown, LinkUp, ProtocolMismatch
 from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
 from walkie.certificate import fingerprint
@@ -67,8 +68,6 @@ def _hub_address(config: StationConfig, hub_port: int | None) -> tuple[str, int]
         host = config.server.host
         local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
         return local.get(host, host), hub_port
-    from walkie.client.command import parse_address
-
     return parse_address(config.client.hub)
 
 
