@@ -31,16 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="A text walkie-talkie: a hub, laptop clients and a Raspberry Pi station.",
     )
     parser.add_argument("--version", action="version", version=f"walkie {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more (repeat for debug)"
-    )
+    _add_verbose(parser, default=0)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
+        _add_verbose(sub, default=argparse.SUPPRESS)  # `walkie server -v` as `walkie -v server`
         sub.set_defaults(run=module.run)
     return parser
+
+
+def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=default, help="log more (repeat for debug)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

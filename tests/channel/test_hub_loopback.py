@@ -479,6 +479,13 @@ def test_a_history_file_another_hub_uses_is_refused_with_one_clear_line(
     alice.expect(lambda line: line.endswith("<alice> still here"))
 
 
+def test_verbose_is_taken_after_the_subcommand_too(tmp_path: Path) -> None:
+    for args in (["-v", "server"], ["server", "-v"], ["server", "-vv"]):
+        result = run_walkie(*args, "--port", "0", "--history-db", str(tmp_path))
+        assert result.returncode == 1  # not argparse's 2: the option was taken
+        assert result.stderr.startswith("walkie server: cannot open history database")
+
+
 def test_help_describes_the_options() -> None:
     result = run_walkie("server", "--help")
     assert result.returncode == 0

@@ -86,7 +86,7 @@ def test_it_runs_the_daemon_from_the_virtual_environment_with_the_installed_conf
 def test_it_runs_as_the_unprivileged_walkie_user_with_the_serial_and_gpio_groups() -> None:
     assert (one("User"), one("Group")) == ("walkie", "walkie")
     assert {"dialout", "gpio"} <= set(words("SupplementaryGroups"))
-    # PrivateUsers=yes would map the supplementary groups away (ANCHORS).
+    # PrivateUsers=yes would map the supplementary groups away.
     assert SERVICE.get("PrivateUsers", ["no"]) == ["no"]
     assert "DynamicUser" not in SERVICE
 

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from walkie.address import DEFAULT_PORT
 from walkie.argtypes import port_number
 from walkie.station.config import DEFAULT_CONFIG_PATH
 
@@ -26,6 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--config",
+        metavar="FILE",
         type=Path,
         default=None,
         help=f"TOML config file (default {DEFAULT_CONFIG_PATH}, if it exists)",
@@ -39,18 +41,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--port",
         type=port_number,
         default=None,
-        help="TCP port of the hub this station serves (server role)",
+        help=f"TCP port of the hub this station serves (server role; default {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--role",
         choices=("server", "client"),
         default=None,
-        help="host the channel here, or join a hub elsewhere",
+        help="host the channel here (the default), or join a hub elsewhere",
     )
     parser.add_argument(
         "--hub", metavar="HOST[:PORT]", default=None, help="join this hub (implies --role client)"
     )
-    parser.add_argument("--nick", default=None, help="this station's nick")
+    parser.add_argument("--nick", default=None, help="this station's nick (default pi)")
     parser.add_argument(
         "--serial",
         metavar="PORT",
