@@ -128,6 +128,34 @@ def test_undelivered_lines_fail_after_the_delivery_timeout(
     assert "Traceback" not in "\n".join(errors)
 
 
+def test_a_message_of_the_full_limit_goes_through_whatever_its_json_costs(
+    hub: Hub, probe: Probe, run_client: RunClient
+) -> None:
+    # 1000 bytes of text, as a plain station may send; in JSON each " is two.
+    quoted = '"' * 500 + "\u00e9" * 250
+    result = run_client(hub.address, "--nick", "quoter", stdin=f"{quoted}\n")
+    assert result.returncode == 0, result.stderr
+    probe.wait_for(f"<quoter> {quoted}")
+
+
+def test_a_hub_with_a_small_line_limit_takes_walkie_clients(
+    tmp_path: Path, run_client: RunClient
+) -> None:
+    # The hello (with its session id) is longer than the smallest limit.
+    small = HubProcess(tmp_path / "h.sqlite3", "--max-line", "16").start()
+    try:
+        listener = Probe(small.port)
+        listener.say("/who")
+        lines = "x" * 16 + "\n" + "y" * 17 + "\n"
+        result = run_client(small.address, "--nick", "sender", stdin=lines)
+        assert result.returncode == 1
+        assert result.stderr.splitlines()[-1] == "walkie client: 1 line was refused"
+        listener.wait_for("<sender> " + "x" * 16)
+        listener.close()
+    finally:
+        small.stop()
+
+
 def test_a_line_too_long_is_refused_with_an_error_exit(hub: Hub, run_client: RunClient) -> None:
     result = run_client(hub.address, stdin="fine\n" + "x" * 5000 + "\nalso fine\n")
     assert result.returncode == 1

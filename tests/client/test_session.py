@@ -183,9 +183,10 @@ def test_a_refused_line_is_reported_and_never_retried() -> None:
 def test_a_line_too_long_for_the_hub_is_refused_locally() -> None:
     session = ClientSession()
     connect(session)
-    assert session.send_message("x" * 1000) is None
+    assert session.send_message("x" * 1001) is None
     (error,) = [e for e in session.events_received() if isinstance(e, Error)]
     assert error.code == "too_long"
+    assert error.text == "line too long (1001 bytes; the hub takes 1000)"
     assert session.outbox == ()
     assert sent(session) == []
 

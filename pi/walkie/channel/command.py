@@ -39,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--max-line",
         type=positive_int,
         default=defaults.max_line,
-        help="longest message in bytes (default %(default)s)",
+        help="longest message, in bytes of its text (default %(default)s)",
     )
     parser.add_argument(
         "--max-rate",

@@ -37,6 +37,9 @@ MAX_AUTH_FAILURES = 3
 
 RESUME_LIMIT = 500
 """Messages replayed at most to a client resuming from its last seen id."""
+RICH_LINE_ROOM = 1024
+"""Bytes a rich line may have besides its message's text: the JSON around it,
+or a whole hello with the longest token (256 bytes, each may be escaped)."""
 
 HELP_TEXT = (
     "commands: /nick NAME, /who, /talk (take the floor), /over (release it), "
@@ -47,9 +50,17 @@ HELP_TEXT = (
 @dataclass(frozen=True, slots=True)
 class ChannelLimits:
     max_line: int = 1000
+    """The longest message, in bytes of its text: a plain line, or the text in a rich one."""
     floor_timeout: float = 30.0
     max_queued: int = 100
     resume_limit: int = RESUME_LIMIT
+
+    @property
+    def max_wire_line(self) -> int:
+        """The longest line read from a station: a rich line's message may have
+        every character escaped in two bytes (``"`` as ``\\"``), within the room
+        for the rest. Longer plain messages are refused as the text is read."""
+        return 2 * self.max_line + RICH_LINE_ROOM
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +240,7 @@ class Channel:
             return []
         out: list[Output] = []
         self._join_if_pending(station, out)
-        limit = self.limits.max_line
-        self._error(station, "too_long", f"line refused: longer than {limit} bytes", None, out)
+        self._refuse_too_long(station, None, out)
         return out
 
     def disconnect(self, conn: int, now: float, reason: str = "left") -> list[Output]:
@@ -443,7 +453,7 @@ class Channel:
                 self._error(station, "empty", "empty message ignored", client_id, out)
             return
         if len(text.encode()) > self.limits.max_line:
-            self._error(station, "too_long", "message refused: too long", client_id, out)
+            self._refuse_too_long(station, client_id, out)
             return
         if station.session is not None and client_id is not None:
             stored = self.history.find(station.session, client_id)
@@ -607,6 +617,10 @@ class Channel:
     def _notice(self, station: _Station, text: str, out: list[Output]) -> None:
         data = render.rich_notice(text) if station.rich else render.plain_notice(text)
         out.append(Send(station.conn, data))
+
+    def _refuse_too_long(self, station: _Station, client_id: int | None, out: list[Output]) -> None:
+        limit = self.limits.max_line
+        self._error(station, "too_long", f"line refused: longer than {limit} bytes", client_id, out)
 
     def _error(
         self, station: _Station, code: str, text: str, client_id: int | None, out: list[Output]

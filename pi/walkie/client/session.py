@@ -408,8 +408,7 @@ class ClientSession:
         if len(self._outbox) >= self.max_outbox:
             raise OutboxFull(f"{len(self._outbox)} lines are already waiting to be delivered")
         message_id = self._next_id
-        line = _msg_line(message_id, clean)
-        if len(line.encode()) > self.max_line:
+        if len(clean.encode()) > self.max_line:
             self._events.append(
                 Error(
                     "too_long",
@@ -562,7 +561,7 @@ class ClientSession:
         if self._awaiting_resend:
             self._hold_started = now
         for entry in list(self._outbox.values()):
-            if len(_msg_line(entry.id, entry.text).encode()) > self.max_line:
+            if len(entry.text.encode()) > self.max_line:
                 del self._outbox[entry.id]
                 self._awaiting_resend.discard(entry.id)
                 self._events.append(
