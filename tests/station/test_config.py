@@ -83,3 +83,9 @@ def test_an_unreadable_or_broken_file_is_one_clear_error(tmp_path: Path) -> None
     broken.write_text("role = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('nick = "Jürgen"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not valid TOML: not UTF-8 at byte 10"):
+        load_config(latin1)
+    with pytest.raises(ConfigError, match=r"config file not readable: .*: Is a directory"):
+        load_config(tmp_path)

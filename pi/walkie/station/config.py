@@ -100,6 +100,10 @@ def load_config(path: Path | None) -> StationConfig:
         raise ConfigError(f"config file not found: {path}") from None
     except PermissionError:
         raise ConfigError(f"config file not readable: {path}") from None
+    except OSError as exc:  # a directory, an I/O error
+        raise ConfigError(f"config file not readable: {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 at byte {exc.start + 1}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(document, source=str(path))
