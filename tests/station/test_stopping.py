@@ -5,11 +5,14 @@ firmware in the simulator throughout."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from support.daemon import StationThread
+from support.hub import WALKIE
+from support.lines import DEADLINE
 from support.station import SimulatedStation
 from walkie.sim.board import BoardSimulator
 
@@ -50,3 +53,29 @@ def test_quitting_the_simulation_leaves_offline_on_its_lcd(tmp_path: Path) -> No
         assert "offline" in lcd[-1].split("|")[1 + STATUS_ROW], lcd[-3:]
     finally:
         pi.stop()
+
+
+def test_the_simulation_ends_quietly_when_nobody_reads_its_output(tmp_path: Path) -> None:
+    # `walkie pi --simulate | head -5`: the reader goes, as after a `q`.
+    config = tmp_path / "station.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    pi = subprocess.Popen(
+        [*WALKIE, "pi", "--simulate", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert pi.stdin is not None and pi.stdout is not None
+    try:
+        for line in pi.stdout:
+            if line.startswith(b"LCD |") and line.rstrip().endswith(b"1 on|"):
+                break  # the station is up
+        pi.stdout.close()
+        pi.stdin.write(b"p\n")  # a tap: the status row changes, a line to print
+        pi.stdin.flush()
+        assert pi.wait(DEADLINE) == 0
+        assert pi.stderr is not None and b"Traceback" not in pi.stderr.read()
+    finally:
+        if pi.poll() is None:
+            pi.kill()
+            pi.wait()

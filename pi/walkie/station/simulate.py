@@ -41,9 +41,11 @@ LAST_SCREEN_WAIT_S = 1.0
 class _Panel:
     """What the simulation shows; draws itself on a terminal or prints changes."""
 
-    def __init__(self, interactive: bool, hub: str) -> None:
+    def __init__(self, interactive: bool, hub: str, on_output_gone: Callable[[], None]) -> None:
         self.interactive = interactive
         self.hub = hub
+        self._on_output_gone = on_output_gone
+        self._output_gone = False
         self.lcd: tuple[str, ...] = ()
         self.link_led = LedMode.OFF
         self.talk_led = LedMode.OFF
@@ -97,7 +99,7 @@ class _Panel:
         if self.interactive:
             self.draw()
         else:
-            print("LCD |" + "|".join(rows) + "|", flush=True)
+            self._write("LCD |" + "|".join(rows) + "|\n")
 
     def show_leds(self, link: LedMode, talk: LedMode) -> None:
         if (link, talk) == (self.link_led, self.talk_led):
@@ -106,7 +108,7 @@ class _Panel:
         if self.interactive:
             self.draw()
         else:
-            print(f"LED link={link.value} talk={talk.value}", flush=True)
+            self._write(f"LED link={link.value} talk={talk.value}\n")
 
     def draw(self) -> None:
         width = max((len(row) for row in self.lcd), default=16)
@@ -129,8 +131,22 @@ class _Panel:
             "",
             *self.log,
         ]
-        sys.stdout.write("\x1b[H\x1b[2J" + "\r\n".join(lines) + "\r\n")
-        sys.stdout.flush()
+        self._write("\x1b[H\x1b[2J" + "\r\n".join(lines) + "\r\n")
+
+    def _write(self, text: str) -> None:
+        if self._output_gone:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # Nobody reads the panel any more (`| head`): end as `q` does, and
+            # send what Python still flushes at exit nowhere.
+            self._output_gone = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            self._on_output_gone()
 
 
 class _PanelLogHandler(logging.Handler):
@@ -163,7 +179,7 @@ async def run_simulated(
         if config.role == "server"
         else config.client.hub
     )
-    panel = _Panel(interactive, hub)
+    panel = _Panel(interactive, hub, on_output_gone=stop.set)
 
     def lcd_changed(rows: tuple[str, ...]) -> None:  # on the simulator's reader thread
         loop.call_soon_threadsafe(panel.lcd_changed, rows)
