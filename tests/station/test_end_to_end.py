@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from support.hub import HubProcess, LineClient
+from support.lines import DEADLINE
 from support.station import SimulatedStation
 
 pytestmark = pytest.mark.simulator
@@ -149,3 +150,14 @@ def test_the_station_reconnects_to_a_restarted_hub_and_loses_nothing(
     alice.send("missed while you were away")
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: missed"))
     pi.wait_lcd(lambda rows: rows[1].endswith("2 on"))
+
+
+def test_a_station_the_hub_refuses_for_good_fails_with_the_reason(
+    stations, start_hub: Callable[..., HubProcess], token_file: Path
+) -> None:
+    # No token in the station's config: no retry can help, so the service
+    # fails (systemd shows the line) instead of running on as if stopped.
+    hub = start_hub("--token-file", str(token_file))
+    pi = stations("--hub", f"127.0.0.1:{hub.port}")
+    assert pi.process.wait(DEADLINE) == 1
+    assert pi.log.rest()[-1] == f"walkie pi: 127.0.0.1:{hub.port}: wrong or missing token"

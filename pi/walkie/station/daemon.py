@@ -62,6 +62,16 @@ _LED_FOR_LINK = {
 }
 
 
+async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:
+    """Wait until one of ``waits`` is done; the others are cancelled."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
 def _hub_address(config: StationConfig, hub_port: int | None) -> tuple[str, int]:
     if config.role == "server":
         assert hub_port is not None
@@ -150,7 +160,11 @@ class Station:
             interval = self.notifier.watchdog_interval()
             if interval is not None:
                 watchdog = asyncio.create_task(self._watchdog(interval))
-            await stop.wait()
+            await _first_of(stop.wait(), self.connection.wait_closed())
+            if not stop.is_set() and self.connection.failure is not None:
+                # Refused for good (a wrong token, a changed certificate): no
+                # retry would help, so the service fails with the reason.
+                raise self.connection.failure
         finally:
             self.notifier.stopping()
             if watchdog is not None:
