@@ -113,3 +113,19 @@ def test_a_bad_nick_flag_is_one_line_before_anything_starts(tmp_path: Path) -> N
         "walkie pi: invalid nick '1pi': 1-16 letters, digits, _ or -, starting with a letter"
     ]
     assert not (tmp_path / "h.sqlite3").exists()  # no hub was started for it
+
+
+@pytest.mark.skipif(Path("/proc/device-tree/model").exists(), reason="a board with GPIO")
+def test_gpio_pins_on_a_machine_without_gpio_are_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[gpio]\nbutton = 17\n[server]\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    result = subprocess.run(
+        [*WALKIE, "pi", "--config", str(config), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()  # not gpiozero's warnings first
+    assert line.startswith("walkie pi: GPIO unavailable: ")
+    assert "Falling back from lgpio" in line  # why each pin library was not used

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -66,26 +67,35 @@ class GpioParts:
             return
         if pin_factory is None and config.pin_factory:
             pin_factory = make_pin_factory(config.pin_factory)
-        try:
-            from gpiozero import LED, Button
-            from gpiozero.exc import GPIOZeroError
+        # gpiozero warns, in two lines each, of every pin library it could not
+        # load: one log line each when it found another, else part of the error.
+        with warnings.catch_warnings(record=True) as fallbacks:
+            warnings.simplefilter("always")
+            try:
+                from gpiozero import LED, Button
+                from gpiozero.exc import GPIOZeroError
 
-            if config.button is not None:
-                self._button = Button(
-                    config.button,
-                    pull_up=True,
-                    bounce_time=BUTTON_BOUNCE_S,
-                    pin_factory=pin_factory,
-                )
-                self._button.when_pressed = lambda: self._report(True)
-                self._button.when_released = lambda: self._report(False)
-            if config.led is not None:
-                self._link_led = LED(config.led, pin_factory=pin_factory)
-            if config.talk_led is not None:
-                self._talk_led = LED(config.talk_led, pin_factory=pin_factory)
-        except (GPIOZeroError, OSError, RuntimeError) as exc:
-            self.close()
-            raise ConfigError(f"GPIO unavailable: {exc}") from None
+                if config.button is not None:
+                    self._button = Button(
+                        config.button,
+                        pull_up=True,
+                        bounce_time=BUTTON_BOUNCE_S,
+                        pin_factory=pin_factory,
+                    )
+                    self._button.when_pressed = lambda: self._report(True)
+                    self._button.when_released = lambda: self._report(False)
+                if config.led is not None:
+                    self._link_led = LED(config.led, pin_factory=pin_factory)
+                if config.talk_led is not None:
+                    self._talk_led = LED(config.talk_led, pin_factory=pin_factory)
+            except (GPIOZeroError, OSError, RuntimeError) as exc:
+                self.close()
+                tried = "; ".join(str(warning.message) for warning in fallbacks)
+                raise ConfigError(
+                    f"GPIO unavailable: {exc}" + (f" ({tried})" if tried else "")
+                ) from None
+        for fallback in fallbacks:
+            log.warning("GPIO: %s", fallback.message)
 
     def _report(self, pressed: bool) -> None:
         if self.on_button is not None:
