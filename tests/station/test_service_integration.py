@@ -129,3 +129,23 @@ def test_gpio_pins_on_a_machine_without_gpio_are_one_line(tmp_path: Path) -> Non
     (line,) = result.stderr.strip().splitlines()  # not gpiozero's warnings first
     assert line.startswith("walkie pi: GPIO unavailable: ")
     assert "Falling back from lgpio" in line  # why each pin library was not used
+
+
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (["--role", "server", "--hub", "other:32000"], "--hub joins a hub elsewhere"),
+        (["--hub", "other:32000", "--port", "4000"], "--port is for the hub a server-role"),
+    ],
+    ids=["hub in the server role", "port in the client role"],
+)
+def test_flags_that_contradict_each_other_are_refused(flags: list[str], error: str) -> None:
+    result = subprocess.run(
+        [*WALKIE, "pi", "--config", "/dev/null", *flags],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"walkie pi: {error}")
+    assert result.stderr.count("\n") == 1

@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     use_journal_levels()
     if args.nick is not None and not is_valid_nick(args.nick):
         raise ConfigError(f"invalid nick {args.nick!r}: {NICK_RULE}")
+    if args.hub is not None and args.role == "server":
+        raise ConfigError("--hub joins a hub elsewhere: not with --role server")
     config = with_overrides(
         load_config(args.config),
         role=args.role,
@@ -80,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.role == "client" and not config.client.hub:
         raise ConfigError("--role client needs --hub HOST[:PORT] or client.hub in the config")
+    if args.port is not None and config.role == "client":
+        raise ConfigError("--port is for the hub a server-role station runs: give --hub HOST:PORT")
     from walkie import eventloop
 
     eventloop.run(_main(config, simulate=args.simulate))
