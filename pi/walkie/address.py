@@ -12,6 +12,11 @@ from walkie.errors import ConfigError
 DEFAULT_PORT = 32000
 
 
+def format_address(host: str, port: int) -> str:
+    """``HOST:PORT`` as :func:`parse_address` reads it back (``[::1]:32000``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def parse_address(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
     """Split ``HOST[:PORT]`` (IPv6 as ``[addr]`` or ``[addr]:port``, or bare ``::1``)."""
     text = text.strip()

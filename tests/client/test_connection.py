@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from walkie.address import parse_address
+from walkie.address import format_address, parse_address
 from walkie.client.connection import ChannelConnection, DeliveryTimeout
 from walkie.client.session import Busy, Event, Floor, LinkChanged, LinkState, Message
 from walkie.errors import ConfigError, ConnectError
@@ -153,6 +153,7 @@ def test_connect_raises_a_one_line_error_when_refused() -> None:
 )
 def test_addresses(text: str, address: tuple[str, int]) -> None:
     assert parse_address(text) == address
+    assert parse_address(format_address(*address)) == address  # as the logs show it
 
 
 @pytest.mark.parametrize("text", ["hub:0", "hub:65536", "hub:", "[::1]4000", "[]:1", ":4000"])

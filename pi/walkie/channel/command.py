@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: HubConfig, history_path: Path) -> None:
+    from walkie.address import format_address
     from walkie.channel.history import History
     from walkie.channel.server import Hub
 
@@ -135,7 +136,7 @@ async def _serve(config: HubConfig, history_path: Path) -> None:
         security = ("TLS" if config.tls else "plain TCP") + (
             ", token required" if config.token else ""
         )
-        where = f"{config.host}:{hub.port}"
+        where = format_address(config.host, hub.port)
         print(
             f"walkie hub listening on {where} ({security}, history {history_path})",
             file=sys.stderr,

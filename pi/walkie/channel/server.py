@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import cast
 
-from walkie.address import DEFAULT_PORT
+from walkie.address import DEFAULT_PORT, format_address
 from walkie.channel.batch import PLAIN, RICH, Mode, OutputBatch
 from walkie.channel.fanout import MemberGroup, write_each
 from walkie.channel.history import History
@@ -158,7 +158,7 @@ class Hub:
                 ssl=self.config.tls,
             )
         except OSError as exc:
-            where = f"{self.config.host}:{self.config.port}"
+            where = format_address(self.config.host, self.config.port)
             raise ConnectError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
         self._sweeper = self.loop.call_later(IDLE_SWEEP_INTERVAL, self._sweep_idle)
 

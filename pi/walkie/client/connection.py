@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from walkie.address import DEFAULT_PORT
+from walkie.address import DEFAULT_PORT, format_address
 from walkie.client.backoff import Backoff
 from walkie.client.session import (
     ClientSession,
@@ -140,7 +140,7 @@ class ChannelConnection:
 
     @property
     def address(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return format_address(self.host, self.port)
 
     @property
     def state(self) -> LinkState:

@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(config: object, *, simulate: bool) -> None:
+    from walkie.address import format_address
     from walkie.station.config import StationConfig
     from walkie.station.daemon import Station
 
@@ -101,7 +102,8 @@ async def _main(config: object, *, simulate: bool) -> None:
         loop.add_signal_handler(signum, stop.set)
 
     def announce(port: int) -> None:
-        print(f"walkie hub listening on {config.server.host}:{port}", file=sys.stderr, flush=True)
+        where = format_address(config.server.host, port)
+        print(f"walkie hub listening on {where}", file=sys.stderr, flush=True)
 
     if simulate:
         from walkie.station.simulate import run_simulated

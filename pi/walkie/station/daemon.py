@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from walkie.address import parse_address
+from walkie.address import format_address, parse_address
 from walkie.board.link import BoardReset, ButtonChanged, LinkDown, LinkUp, ProtocolMismatch
 from walkie.board.port import BoardEvent, BoardLink, PortOpened, PortUnavailable
 from walkie.certificate import fingerprint
@@ -154,7 +154,11 @@ class Station:
             self.board.start()
             self.gpio.on_button = gpio_button
             self._refresh()
-            where = f"hub on port {hub_port}" if hub_port is not None else f"joining {host}:{port}"
+            where = (
+                f"hub on port {hub_port}"
+                if hub_port is not None
+                else f"joining {format_address(host, port)}"
+            )
             self.notifier.ready(f"serving: {where}")
             log.info("station %s started (%s)", self.config.nick, where)
             interval = self.notifier.watchdog_interval()

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from walkie.address import format_address
 from walkie.lcd.charmap import from_rom
 from walkie.lcd.screen import Screen
 from walkie.sim.board import BoardSimulator
@@ -175,7 +176,7 @@ async def run_simulated(
     stdin = sys.stdin.fileno() if sys.stdin is not None else None
     interactive = stdin is not None and os.isatty(stdin) and sys.stdout.isatty()
     hub = (
-        f"{config.server.host}:{config.server.port}"
+        format_address(config.server.host, config.server.port)
         if config.role == "server"
         else config.client.hub
     )
@@ -194,7 +195,7 @@ async def run_simulated(
     )
 
     def hub_ready(port: int) -> None:
-        panel.hub = f"{config.server.host}:{port}"
+        panel.hub = format_address(config.server.host, port)
         on_hub_ready(port)
 
     station = Station(
