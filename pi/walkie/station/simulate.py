@@ -187,10 +187,11 @@ async def run_simulated(
 
     simulator = BoardSimulator(realtime=True, on_lcd=lcd_changed)
     await asyncio.to_thread(simulator.start)
-    gpio = config.gpio if config.gpio.button is not None else SIMULATED_PINS
     config = replace(
         config,
-        gpio=replace(gpio, pin_factory=""),
+        # Every part fitted, on mock pins, whatever the config's [gpio] says:
+        # the panel shows both LEDs and `p` presses the button.
+        gpio=SIMULATED_PINS,
         serial=replace(config.serial, port=simulator.port),
     )
 
