@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -492,3 +493,11 @@ def test_help_describes_the_options() -> None:
     for option in ("--host", "--port", "--history-db", "--max-rate", "--floor-timeout"):
         assert option in result.stdout
     assert sys.executable
+
+
+def test_stations_are_told_when_the_hub_stops(start_hub: StartHub) -> None:
+    hub = start_hub()
+    alice = LineClient.connect(hub.port, "alice")
+    hub.process.send_signal(signal.SIGTERM)  # systemctl stop
+    alice.expect_line("* the hub is shutting down")
+    assert hub.process.wait(DEADLINE) == 0

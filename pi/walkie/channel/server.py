@@ -136,6 +136,7 @@ class Hub:
         self._next_conn = 1
         self._full = False
         """Refusing newcomers (logged once, when it starts, and when it ends)."""
+        self._closed = False
         self._lingering: set[_StationConnection] = set()
         """Hung up on, no longer in the channel: waiting for the station to close."""
         self._server: asyncio.Server | None = None
@@ -173,9 +174,13 @@ class Hub:
         await self._server.serve_forever()
 
     def close(self) -> None:
-        """Stop listening and hang up on every station. Idempotent."""
+        """Stop listening, tell every station, and hang up. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         if self._server is not None:
             self._server.close()
+        self.apply(self.channel.closing())
         self.flush()  # first: it may set the commit and checkpoint timers
         timers = (self._tick_handle, self._sweeper, self._commit_timer, self._checkpoint_timer)
         for handle in timers:

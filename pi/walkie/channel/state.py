@@ -278,6 +278,11 @@ class Channel:
             self._join(station, out)
         return out
 
+    def closing(self) -> list[Output]:
+        """The hub is stopping: every member is told before it hangs up."""
+        text = "the hub is shutting down"
+        return [Broadcast(render.plain_notice(text), render.rich_notice(text))]
+
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has something to do, if ever."""
         oldest = next(iter(self._pending.values()), None)
