@@ -161,3 +161,18 @@ def test_a_station_the_hub_refuses_for_good_fails_with_the_reason(
     pi = stations("--hub", f"127.0.0.1:{hub.port}")
     assert pi.process.wait(DEADLINE) == 1
     assert pi.log.rest()[-1] == f"walkie pi: 127.0.0.1:{hub.port}: wrong or missing token"
+
+
+def test_a_20x4_station_shows_three_messages_and_its_status_row(stations) -> None:
+    pi = stations("--port", "0", "--lcd", "20x4")  # the firmware built for 20x4
+    port = pi.wait_serving()
+    pi.wait_lcd(lambda rows: len(rows) == 4 and rows[3].endswith("1 on"))
+    alice = LineClient.connect(port, "alice")
+    for word in ("eins", "zwei", "drei"):
+        alice.send(word)
+    pi.wait_lcd(  # the newest first
+        lambda rows: (
+            [row.rstrip() for row in rows]
+            == ["alice: drei", "alice: zwei", "alice: eins", ">OK             2 on"]
+        )
+    )

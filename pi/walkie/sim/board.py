@@ -58,10 +58,15 @@ def default_simulator_path() -> Path:
     return Path(env) if env else _repository_build_dir() / "walkie-sim"
 
 
-def default_firmware_path() -> Path:
-    """Where the built firmware is: $WALKIE_FIRMWARE, else firmware/build/."""
+def default_firmware_path(lcd_size: tuple[int, int] = (16, 2)) -> Path:
+    """Where the built firmware for an LCD of ``lcd_size`` is: $WALKIE_FIRMWARE,
+    else firmware/build/ (``walkie.elf``, ``walkie-20x4.elf``)."""
     env = os.environ.get(FIRMWARE_ENV)
-    return Path(env) if env else _repository_build_dir() / "walkie.elf"
+    if env:
+        return Path(env)
+    cols, rows = lcd_size
+    name = "walkie.elf" if lcd_size == (16, 2) else f"walkie-{cols}x{rows}.elf"
+    return _repository_build_dir() / name
 
 
 def parse_lcd_line(line: str) -> tuple[str, ...]:
@@ -109,7 +114,7 @@ class BoardSimulator:
         on_lcd: LcdCallback | None = None,
     ) -> None:
         self.simulator = simulator or default_simulator_path()
-        self.firmware = firmware or default_firmware_path()
+        self.firmware = firmware or default_firmware_path(lcd_size)
         self.realtime = realtime
         self.paused = paused
         self.link = link

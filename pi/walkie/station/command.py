@@ -13,6 +13,8 @@ from walkie.address import DEFAULT_PORT
 from walkie.argtypes import port_number
 from walkie.station.config import DEFAULT_CONFIG_PATH
 
+SIMULATED_LCDS = ("16x2", "20x4")
+
 HELP = "run the Raspberry Pi station: channel, Arduino LCD and PTT button, GPIO button and LED"
 
 EPILOG = """\
@@ -36,6 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--simulate",
         action="store_true",
         help="run against the board simulator (the real firmware) and mock GPIO",
+    )
+    parser.add_argument(
+        "--lcd",
+        choices=SIMULATED_LCDS,
+        default=None,
+        help="with --simulate: the LCD's size, and the firmware built for it (default 16x2)",
     )
     parser.add_argument(
         "--port",
@@ -70,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     use_journal_levels()
     if args.nick is not None and not is_valid_nick(args.nick):
         raise ConfigError(f"invalid nick {args.nick!r}: {NICK_RULE}")
+    if args.lcd is not None and not args.simulate:
+        raise ConfigError("--lcd is for --simulate: a real board reports its LCD's size")
     if args.hub is not None and args.role == "server":
         raise ConfigError("--hub joins a hub elsewhere: not with --role server")
     config = with_overrides(
@@ -86,11 +96,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--port is for the hub a server-role station runs: give --hub HOST:PORT")
     from walkie import eventloop
 
-    eventloop.run(_main(config, simulate=args.simulate))
+    cols, rows = (int(n) for n in (args.lcd or SIMULATED_LCDS[0]).split("x"))
+    eventloop.run(_main(config, simulate=args.simulate, lcd_size=(cols, rows)))
     return 0
 
 
-async def _main(config: object, *, simulate: bool) -> None:
+async def _main(config: object, *, simulate: bool, lcd_size: tuple[int, int]) -> None:
     from walkie.address import format_address
     from walkie.station.config import StationConfig
     from walkie.station.daemon import Station
@@ -108,6 +119,6 @@ async def _main(config: object, *, simulate: bool) -> None:
     if simulate:
         from walkie.station.simulate import run_simulated
 
-        await run_simulated(config, stop, on_hub_ready=announce)
+        await run_simulated(config, stop, on_hub_ready=announce, lcd_size=lcd_size)
     else:
         await Station(config, on_hub_ready=announce).run(stop)

@@ -167,7 +167,11 @@ class _PanelLogHandler(logging.Handler):
 
 
 async def run_simulated(
-    config: StationConfig, stop: asyncio.Event, *, on_hub_ready: Callable[[int], None]
+    config: StationConfig,
+    stop: asyncio.Event,
+    *,
+    on_hub_ready: Callable[[int], None],
+    lcd_size: tuple[int, int] = (16, 2),
 ) -> None:
     from gpiozero.pins.mock import MockFactory
 
@@ -185,7 +189,7 @@ async def run_simulated(
     def lcd_changed(rows: tuple[str, ...]) -> None:  # on the simulator's reader thread
         loop.call_soon_threadsafe(panel.lcd_changed, rows)
 
-    simulator = BoardSimulator(realtime=True, on_lcd=lcd_changed)
+    simulator = BoardSimulator(realtime=True, lcd_size=lcd_size, on_lcd=lcd_changed)
     await asyncio.to_thread(simulator.start)
     config = replace(
         config,
