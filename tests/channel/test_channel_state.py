@@ -159,6 +159,8 @@ def test_talk_is_refused_with_the_holders_name_while_someone_holds_the_floor(net
     assert net.lines(alice) == ["* alice is talking"]
     net.say(bob, "/talk")
     assert net.lines(bob) == ["! floor busy: alice is talking"]
+    net.say(alice, "/talk")  # again: plain words only, never the rich floor object
+    assert net.lines(alice) == ["* you already hold the floor"]
     net.say(alice, "/over")
     assert net.lines(carol) == ["* alice is talking", "* alice is over"]
 
@@ -352,12 +354,19 @@ def test_a_reconnecting_session_takes_its_nick_back_from_its_ghost(net: Net) -> 
     assert welcome["nick"] == "alice2"
 
 
-def test_a_wrong_protocol_version_is_refused_and_closed(net: Net) -> None:
+@pytest.mark.parametrize(
+    ("hello", "problem"),
+    [
+        ('/hello {"v": 99}', "the hello speaks version 99; this hub speaks 1"),
+        ("/Hello {}", "the hello names no protocol version; this hub speaks 1"),
+    ],
+)
+def test_a_wrong_protocol_version_is_refused_and_closed(net: Net, hello: str, problem: str) -> None:
     conn = net.connect(1)
     net.lines(conn)
-    net.say(conn, '/hello {"v": 99}')
+    net.say(conn, hello)  # the first line, in any case
     (error,) = net.objects(conn)
-    assert error["code"] == "version"
+    assert (error["code"], error["text"]) == ("version", problem)
     assert conn in net.closed
 
 

@@ -86,7 +86,11 @@ Command = (
     Say | Talk | Over | Nick | Who | HistoryRequest | Resume | Help | Quit | Ping | Hello | Invalid
 )
 
-HELLO_PREFIX = "/hello "
+
+def hello_argument(line: str) -> str | None:
+    """What follows ``/hello`` (any case) when ``line`` is a hello, else ``None``."""
+    name, _, argument = line.partition(" ")
+    return argument if name.lower() == "/hello" else None
 
 
 def parse_plain(line: str) -> Command:
@@ -133,7 +137,8 @@ def parse_hello(argument: str) -> Command:
         return Invalid("bad_json", "/hello takes a JSON object")
     version = fields.get("v")
     if version != PROTOCOL_VERSION:
-        return Invalid("version", f"protocol version {version!r} not supported; this hub speaks 1")
+        problem = "names no protocol version" if version is None else f"speaks version {version!r}"
+        return Invalid("version", f"the hello {problem}; this hub speaks 1")
     nick, session = fields.get("nick"), fields.get("session")
     last, history = fields.get("last"), fields.get("history", 0)
     if nick is not None and not isinstance(nick, str):

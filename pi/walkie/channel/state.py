@@ -191,8 +191,8 @@ class Channel:
             self._error(station, "utf8", "line refused: not valid UTF-8", None, out)
             return out
         if not station.member:
-            if text.startswith(cmd.HELLO_PREFIX) or text == "/hello":
-                self._hello(station, cmd.parse_hello(text[len(cmd.HELLO_PREFIX) :]), now, out)
+            if (argument := cmd.hello_argument(text)) is not None:
+                self._hello(station, cmd.parse_hello(argument), now, out)
                 return out
             if not station.authenticated:
                 self._authenticate_plain(station, text, out)
@@ -519,8 +519,9 @@ class Channel:
     def _talk(self, station: _Station, now: float, out: list[Output]) -> None:
         holder = self._floor.holder
         if holder is station:
-            out.append(Send(station.conn, self._floor_line()))
-            if not station.rich:
+            if station.rich:
+                out.append(Send(station.conn, self._floor_line()))
+            else:
                 self._notice(station, "you already hold the floor", out)
             return
         if holder is not None:
