@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from support.clients import Terminal
+from support.hub import TOKEN, WALKIE, HubProcess
+
 if TYPE_CHECKING:
-    from support.clients import Probe, Terminal
+    from support.clients import Probe
     from support.hub import HubProcess as Hub
 
 
@@ -91,3 +95,34 @@ def test_commands_complete_with_tab(hub: Hub, terminal: Terminal) -> None:
     terminal.wait_for("> /history")
     terminal.press("Enter")
     terminal.wait_for("end of history")
+
+
+def test_a_hub_that_cannot_be_reached_is_one_line_and_exit_1() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, not listening: refused
+        port = sock.getsockname()[1]
+        screen = Terminal(*WALKIE, "client", f"127.0.0.1:{port}")
+        try:
+            shown = screen.wait_for("[exit 1]")
+        finally:
+            screen.close()
+    assert f"walkie client: cannot connect to 127.0.0.1:{port}: connection refused" in shown
+    assert "reconnecting" not in shown
+
+
+def test_a_wrong_token_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n")
+    token.chmod(0o600)
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the token\n")
+    wrong.chmod(0o600)
+    hub = HubProcess(tmp_path / "h.sqlite3", "--token-file", str(token)).start()
+    screen = Terminal(*WALKIE, "client", hub.address, "--token-file", str(wrong))
+    try:
+        shown = screen.wait_for("[exit 1]")
+    finally:
+        screen.close()
+        hub.stop()
+    assert f"walkie client: {hub.address}: wrong or missing token" in shown
+    assert "Traceback" not in shown

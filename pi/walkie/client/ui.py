@@ -349,14 +349,18 @@ async def run_terminal(
 
     def on_event(event: Event) -> None:
         ui.on_event(event)
-        if ui.fatal is not None and prompt.app.is_running:
+        # The refusal and the link's closing both come as events: exit once.
+        if ui.fatal is not None and prompt.app.is_running and not prompt.app.is_done:
             prompt.app.exit(result="/quit")
         prompt.app.invalidate()
 
     conn.on_event = on_event
+    # As in pipe mode: a hub that cannot be reached at first is an error, not
+    # a retry loop on the status line; once joined, the link heals itself.
+    print_formatted_text(f"connecting to {conn.address}...")
     with patch_stdout():
-        conn.start()
         try:
+            await conn.connect()
             while ui.fatal is None:
                 try:
                     line = await prompt.prompt_async("> ")
