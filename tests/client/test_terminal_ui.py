@@ -126,3 +126,10 @@ def test_a_wrong_token_is_one_line_and_exit_1(tmp_path: Path) -> None:
         hub.stop()
     assert f"walkie client: {hub.address}: wrong or missing token" in shown
     assert "Traceback" not in shown
+
+
+def test_each_line_of_a_paste_is_a_message(hub: Hub, probe: Probe, terminal: Terminal) -> None:
+    terminal.paste("first pasted line\nsecond pasted line")
+    terminal.press("Enter")
+    probe.wait_for("<alice> first pasted line")
+    probe.wait_for("<alice> second pasted line")

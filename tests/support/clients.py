@@ -117,6 +117,11 @@ class Terminal:
     def press(self, key: str) -> None:
         self._tmux("send-keys", key)
 
+    def paste(self, text: str) -> None:
+        """Paste ``text`` as a terminal does (bracketed paste, newlines and all)."""
+        self._tmux("set-buffer", "--", text)
+        self._tmux("paste-buffer", "-p")
+
     def close(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
             self._tmux("kill-server")

@@ -259,8 +259,14 @@ class TerminalClient:
 
     # --- input -------------------------------------------------------------------------
 
-    async def handle_input(self, line: str) -> bool:
-        """Act on one typed line; False means quit."""
+    async def handle_input(self, entered: str) -> bool:
+        """Act on what was entered, each line of a paste in turn; False means quit."""
+        for line in entered.splitlines() or [""]:
+            if not await self._handle_line(line):
+                return False
+        return True
+
+    async def _handle_line(self, line: str) -> bool:
         line = line.strip()
         if not line:
             return True
