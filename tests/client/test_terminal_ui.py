@@ -24,14 +24,12 @@ def stored_lines(port: int) -> str:
 def test_received_lines_and_the_status_line_show_on_the_terminal(
     hub: Hub, probe: Probe, terminal: Terminal
 ) -> None:
-    terminal.status_line(
-        lambda row: "alice@127.0.0.1" in row and "2 on: " in row and row.endswith("floor free")
-    )
+    terminal.status_line(lambda row: "alice@127.0.0.1" in row and "| floor free | 2 on: " in row)
     probe.say("hello \x1b]0;pwned\x07alice")
     terminal.wait_for("hello alice")
     probe.say("/talk")
     terminal.wait_for("* guest")
-    terminal.status_line(lambda row: row.endswith("is talking"))
+    terminal.status_line(lambda row: "is talking | 2 on: " in row)
     probe.say("/over")
     terminal.wait_for("is over; the floor is free")
 

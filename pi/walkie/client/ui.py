@@ -223,13 +223,11 @@ class TerminalClient:
     def status(self) -> FormattedText:
         conn = self.conn
         state = conn.state
+        # Link, floor and unsent lines first: a narrow terminal cuts the
+        # station list at the end, never who is talking.
         parts: list[tuple[str, str]] = []
         if state is LinkState.CONNECTED:
             parts.append(("class:status.ok", f" ● {conn.nick}@{conn.address} "))
-            nicks = conn.stations
-            shown = ", ".join(nicks[:MAX_NICKS_SHOWN])
-            more = f" +{len(nicks) - MAX_NICKS_SHOWN}" if len(nicks) > MAX_NICKS_SHOWN else ""
-            parts.append(("class:status", f" {len(nicks)} on: {shown}{more} "))
             holder = conn.holder
             if holder is None:
                 parts.append(("class:status", "| floor free "))
@@ -255,6 +253,11 @@ class TerminalClient:
             queued = sum(1 for entry in waiting if entry.queued)
             detail = f", {queued} waiting for the floor" if queued else ""
             parts.append(("class:status.bad", f"| {len(waiting)} unsent{detail} "))
+        if state is LinkState.CONNECTED:
+            nicks = conn.stations
+            shown = ", ".join(nicks[:MAX_NICKS_SHOWN])
+            more = f" +{len(nicks) - MAX_NICKS_SHOWN}" if len(nicks) > MAX_NICKS_SHOWN else ""
+            parts.append(("class:status", f"| {len(nicks)} on: {shown}{more} "))
         return FormattedText([(style, sanitize(text)) for style, text in parts])
 
     # --- input -------------------------------------------------------------------------
