@@ -330,7 +330,7 @@ def test_a_rich_client_queued_by_the_floor_gets_a_queued_ack_then_the_final_one(
     assert net.objects(alice) == [{"t": "ack", "id": 1, "queued": True}]
     net.say(bob, "/over")
     floor, ack = net.objects(alice)
-    assert floor == {"t": "floor", "holder": None}
+    assert floor == {"t": "floor", "holder": None, "reason": "over"}
     assert ack["t"] == "ack" and ack["id"] == 1 and isinstance(ack["mid"], int)
 
 

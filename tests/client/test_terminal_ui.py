@@ -131,3 +131,16 @@ def test_each_line_of_a_paste_is_a_message(hub: Hub, probe: Probe, terminal: Ter
     terminal.press("Enter")
     probe.wait_for("<alice> first pasted line")
     probe.wait_for("<alice> second pasted line")
+
+
+def test_a_floor_that_timed_out_is_told_as_such(tmp_path: Path) -> None:
+    hub = HubProcess(tmp_path / "h.sqlite3", "--floor-timeout", "1").start()
+    screen = Terminal(*WALKIE, "client", hub.address, "--nick", "alice")
+    try:
+        screen.wait_for("connected to")
+        screen.type("/talk", enter=True)
+        screen.wait_for("you have the floor")
+        screen.wait_for("* alice's floor timed out; the floor is free")
+    finally:
+        screen.close()
+        hub.stop()

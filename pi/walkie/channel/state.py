@@ -263,7 +263,7 @@ class Channel:
                 )
             )
         if self._floor.holder is station:
-            self._release(f"{station.nick} is over (disconnected)", now, out)
+            self._release(f"{station.nick} is over (disconnected)", "disconnected", now, out)
         return out
 
     def tick(self, now: float) -> list[Output]:
@@ -271,7 +271,7 @@ class Channel:
         out: list[Output] = []
         holder = self._floor.holder
         if holder is not None and now >= self._floor.until:
-            self._release(f"{holder.nick}'s floor timed out", now, out)
+            self._release(f"{holder.nick}'s floor timed out", "timeout", now, out)
         for station in list(self._pending.values()):
             if now < station.join_deadline:
                 break
@@ -537,16 +537,18 @@ class Channel:
 
     def _over(self, station: _Station, now: float, out: list[Output]) -> None:
         if self._floor.holder is station:
-            self._release(f"{station.nick} is over", now, out)
+            self._release(f"{station.nick} is over", "over", now, out)
         elif station.rich:
             # A repeated or late release: answer with the truth, never an error.
             out.append(Send(station.conn, self._floor_line()))
         else:
             out.append(Send(station.conn, render.plain_error("you do not hold the floor")))
 
-    def _release(self, notice: str, now: float, out: list[Output]) -> None:
+    def _release(self, notice: str, reason: str, now: float, out: list[Output]) -> None:
+        """Free the floor; ``reason`` tells rich stations why: over, timeout, disconnected."""
         self._floor = _Floor()
-        out.append(Broadcast(render.plain_notice(notice), self._floor_line()))
+        rich = render.rich(t="floor", holder=None, reason=reason)
+        out.append(Broadcast(render.plain_notice(notice), rich))
         waiting, self._waiting = self._waiting, deque()
         for queued in waiting:
             queued.station.queued -= 1

@@ -134,6 +134,8 @@ class Floor:
 
     holder: str | None
     until: float | None
+    reason: str | None = None
+    """Why a held floor was freed: ``over``, ``timeout`` or ``disconnected``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,7 +509,8 @@ class ClientSession:
         elif kind == "floor":
             self.holder = _opt_str(obj, "holder")
             self.floor_until = _opt_float(obj, "until") if self.holder else None
-            self._events.append(Floor(self.holder, self.floor_until))
+            reason = None if self.holder else _opt_str(obj, "reason")
+            self._events.append(Floor(self.holder, self.floor_until, reason))
         elif kind == "busy":
             self._events.append(Busy(_opt_str(obj, "holder")))
         elif kind == "stations":

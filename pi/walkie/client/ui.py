@@ -171,7 +171,7 @@ class TerminalClient:
             self._told_link_lost = False
             self._history_requested = 0  # answers to requests on a lost link never come
         elif isinstance(event, Floor):
-            self._on_floor(event.holder)
+            self._on_floor(event.holder, event.reason)
         elif isinstance(event, Busy):
             self._error(f"floor busy: {event.holder or 'someone'} is talking")
         elif isinstance(event, Stations):
@@ -207,12 +207,13 @@ class TerminalClient:
         elif event.state is LinkState.CLOSED and event.reason and event.reason != "closed":
             self.fatal = self.fatal or event.reason
 
-    def _on_floor(self, holder: str | None) -> None:
+    def _on_floor(self, holder: str | None, reason: str | None) -> None:
         previous, self._holder = self._holder, holder
         if holder == previous:
             return
         if holder is None:
-            self._notice(f"{previous} is over; the floor is free")
+            how = {"timeout": "'s floor timed out", "disconnected": " is over (disconnected)"}
+            self._notice(f"{previous}{how.get(reason or '', ' is over')}; the floor is free")
         elif holder == self.conn.nick:
             self._notice("you have the floor")
         else:
