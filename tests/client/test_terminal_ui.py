@@ -144,3 +144,17 @@ def test_a_floor_that_timed_out_is_told_as_such(tmp_path: Path) -> None:
     finally:
         screen.close()
         hub.stop()
+
+
+def test_commands_that_change_nothing_say_why(hub: Hub, probe: Probe, terminal: Terminal) -> None:
+    terminal.type("/over", enter=True)
+    terminal.wait_for("! you do not hold the floor")
+    terminal.type("/talk", enter=True)
+    terminal.wait_for("you have the floor")
+    terminal.type("/talk", enter=True)
+    terminal.wait_for("* you already hold the floor")
+    terminal.type("/history 0", enter=True)
+    terminal.wait_for("! usage: /history [N], N from 1 to 200")
+    terminal.type("/nick Alicia", enter=True)
+    shown = terminal.wait_for("* you are now Alicia")
+    assert "is now Alicia" not in shown  # said once

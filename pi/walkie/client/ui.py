@@ -28,6 +28,7 @@ from prompt_toolkit.styles import Style
 
 from walkie.client.connection import ChannelConnection, HubRefused
 from walkie.client.session import (
+    MAX_HISTORY_REQUEST,
     Busy,
     Error,
     Event,
@@ -185,7 +186,8 @@ class TerminalClient:
         elif isinstance(event, StationLeft):
             self._notice(f"{event.nick} left")
         elif isinstance(event, StationRenamed):
-            self._notice(f"{event.old} is now {event.new}")
+            if event.new != self.conn.nick:  # our own: "you are now ..."
+                self._notice(f"{event.old} is now {event.new}")
         elif isinstance(event, NickChanged):
             self._notice(f"you are now {event.nick}")
         elif isinstance(event, Synced) and self._history_requested:
@@ -304,15 +306,18 @@ class TerminalClient:
             self._who_requested = await conn.who()
             if not self._who_requested:
                 self._error("not connected")
+        elif command == "/talk" and conn.holder is not None and conn.holder == conn.nick:
+            self._notice("you already hold the floor")
+        elif command == "/over" and conn.state is LinkState.CONNECTED and conn.holder != conn.nick:
+            self._error("you do not hold the floor")
         elif command in ("/talk", "/over"):
             sent = await (conn.talk() if command == "/talk" else conn.over())
             if not sent:
                 self._error("not connected")
         elif command == "/history":
-            try:
-                count = int(argument) if argument else 10
-            except ValueError:
-                self._error("usage: /history [N]")
+            count = 10 if not argument else int(argument) if argument.isdigit() else 0
+            if not 1 <= count <= MAX_HISTORY_REQUEST:  # as the hub answers nc users
+                self._error(f"usage: /history [N], N from 1 to {MAX_HISTORY_REQUEST}")
                 return True
             if await conn.request_history(count):
                 self._history_requested += 1
