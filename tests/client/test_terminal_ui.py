@@ -158,3 +158,12 @@ def test_commands_that_change_nothing_say_why(hub: Hub, probe: Probe, terminal: 
     terminal.type("/nick Alicia", enter=True)
     shown = terminal.wait_for("* you are now Alicia")
     assert "is now Alicia" not in shown  # said once
+
+
+def test_leaving_with_lines_undelivered_says_so_and_exits_1(hub: Hub, terminal: Terminal) -> None:
+    hub.kill()
+    terminal.wait_for("reconnecting")
+    terminal.type("never delivered", enter=True)
+    terminal.press("C-d")
+    shown = terminal.wait_for("[exit 1]")
+    assert "! 1 line was not delivered" in shown

@@ -342,7 +342,8 @@ async def run_terminal(
     connect_timeout: float = 10.0,
     security: HubSecurity | None = None,
 ) -> int:
-    """Run the interactive client until /quit, Ctrl-D or Ctrl-C; returns the exit code."""
+    """Run the interactive client until /quit, Ctrl-D or Ctrl-C; returns the exit
+    code: 1 when lines typed were not delivered, as in pipe mode."""
     conn = ChannelConnection(
         host,
         port,
@@ -373,6 +374,7 @@ async def run_terminal(
     # As in pipe mode: a hub that cannot be reached at first is an error, not
     # a retry loop on the status line; once joined, the link heals itself.
     print_formatted_text(f"connecting to {conn.address}...")
+    undelivered = False
     with patch_stdout():
         try:
             await conn.connect()
@@ -388,8 +390,9 @@ async def run_terminal(
                     await conn.wait_delivered(QUIT_GRACE)
                 except Exception as exc:  # leaving anyway; say what was lost
                     print_formatted_text(f"! {exc}")
+                    undelivered = True
         finally:
             await conn.close()
     if ui.fatal is not None:
         raise HubRefused(f"{conn.address}: {ui.fatal}")
-    return 0
+    return 1 if undelivered else 0
