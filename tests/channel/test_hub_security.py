@@ -55,9 +55,17 @@ def test_wrong_tokens_are_refused_slowly_then_disconnected(
     guesser = connect_raw(hub.port)
     for guess in ("password", "123456", "letmein"):
         guesser.send(f"/auth {guess}")
-    for _ in range(3):
+    for _ in range(2):
         guesser.expect_line("! wrong token")
+    guesser.expect_line("! wrong token; too many tries, bye")
     assert guesser.closed_by_peer()
+
+
+def test_auth_on_a_hub_without_a_token_says_none_is_needed(start_hub: StartHub) -> None:
+    hub = start_hub()
+    client = connect_raw(hub.port)
+    client.send("/auth something")
+    client.expect_line("! this hub needs no token")
 
 
 def test_a_rich_client_presents_the_token_in_its_hello(

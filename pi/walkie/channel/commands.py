@@ -118,6 +118,8 @@ def parse_plain(line: str) -> Command:
             return Quit()
         case "hello":
             return parse_hello(argument)
+        case "auth":  # asked for first where a token is set; here it is not
+            return Invalid("unknown", "this hub needs no token")
         case _:
             return Invalid("unknown", f"unknown command /{name}; /help lists the commands")
 

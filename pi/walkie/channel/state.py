@@ -359,10 +359,11 @@ class Channel:
             welcome = f"token accepted, you are {station.nick}; /help lists the commands"
             out.append(Send(station.conn, render.plain_notice(welcome)))
             self._join(station, out)
-        else:
+        elif station.auth_failures < MAX_AUTH_FAILURES:
             out.append(Send(station.conn, render.plain_error("wrong token")))
-            if station.auth_failures >= MAX_AUTH_FAILURES:
-                out.append(Close(station.conn))
+        else:
+            out.append(Send(station.conn, render.plain_error("wrong token; too many tries, bye")))
+            out.append(Close(station.conn))
 
     def _token_matches(self, station: _Station, given: str | None, out: list[Output]) -> bool:
         assert self.token is not None
