@@ -28,17 +28,20 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_float(text: str) -> float:
+    return _finite_float(text, zero_allowed=True)
+
+
+def positive_float(text: str) -> float:
+    return _finite_float(text, zero_allowed=False)
+
+
+def _finite_float(text: str, *, zero_allowed: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0: {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+    in_range = value >= 0 if zero_allowed else value > 0  # False for nan
+    if not in_range or value == float("inf"):
+        bound = ">= 0" if zero_allowed else "> 0"
+        raise argparse.ArgumentTypeError(f"must be a finite number {bound}: {text}")
     return value

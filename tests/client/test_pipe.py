@@ -250,3 +250,12 @@ def test_a_version_mismatch_is_one_line_and_exit_1(future_hub: int, run_client: 
         f"! this hub speaks protocol 2\n"
         f"walkie client: 127.0.0.1:{future_hub}: this hub speaks protocol 2\n"
     )
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_a_timeout_must_be_a_finite_number_above_0(run_client: RunClient, value: str) -> None:
+    result = run_client("127.0.0.1", "--connect-timeout", value)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"walkie client: error: argument --connect-timeout: must be a finite number > 0: {value}"
+    )
