@@ -20,6 +20,8 @@ def format_address(host: str, port: int) -> str:
 def parse_address(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
     """Split ``HOST[:PORT]`` (IPv6 as ``[addr]`` or ``[addr]:port``, or bare ``::1``)."""
     text = text.strip()
+    if "://" in text:
+        raise ConfigError(f"bad address {text!r}: give HOST[:PORT], not a URL")
     port_text: str | None = None
     if text.startswith("["):
         host, bracket, rest = text[1:].partition("]")

@@ -422,7 +422,9 @@ def test_a_port_in_use_is_one_clear_line(start_hub: StartHub, tmp_path: Path) ->
     hub = start_hub()
     result = run_walkie("server", "--port", str(hub.port), "--history-db", str(tmp_path / "x.db"))
     assert result.returncode == 1
-    assert result.stderr.strip().startswith(f"walkie server: cannot listen on 127.0.0.1:{hub.port}")
+    assert result.stderr.strip() == (
+        f"walkie server: cannot listen on 127.0.0.1:{hub.port}: Address already in use"
+    )
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -156,7 +156,9 @@ def test_addresses(text: str, address: tuple[str, int]) -> None:
     assert parse_address(format_address(*address)) == address  # as the logs show it
 
 
-@pytest.mark.parametrize("text", ["hub:0", "hub:65536", "hub:", "[::1]4000", "[]:1", ":4000"])
+@pytest.mark.parametrize(
+    "text", ["hub:0", "hub:65536", "hub:", "[::1]4000", "[]:1", ":4000", "http://hub:4000"]
+)
 def test_bad_addresses(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_address(text)

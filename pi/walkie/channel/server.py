@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import ssl
 import time
@@ -160,7 +161,10 @@ class Hub:
             )
         except OSError as exc:
             where = format_address(self.config.host, self.config.port)
-            raise ConnectError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+            # asyncio words a failed bind as "error while attempting to bind on
+            # address ('127.0.0.1', 32000): ..."; the plain reason reads better.
+            reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror
+            raise ConnectError(f"cannot listen on {where}: {reason or exc}") from exc
         self._sweeper = self.loop.call_later(IDLE_SWEEP_INTERVAL, self._sweep_idle)
 
     @property
