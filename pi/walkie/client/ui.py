@@ -393,6 +393,6 @@ async def run_terminal(
                     undelivered = True
         finally:
             await conn.close()
-    if ui.fatal is not None:
-        raise HubRefused(f"{conn.address}: {ui.fatal}")
+    if ui.fatal is not None:  # the link's own words when it has them
+        raise conn.failure or HubRefused(f"{conn.address}: {ui.fatal}")
     return 1 if undelivered else 0
