@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import serial
 
 from walkie.board.detect import AmbiguousBoardError, BoardNotFoundError, find_board_port
 from walkie.board.port import open_port
-from walkie.errors import WalkieError
+from walkie.errors import ConnectError, WalkieError
 
 
 @dataclass
@@ -73,7 +72,7 @@ def test_the_port_is_opened_exclusively(pty_path: tuple[Path, int]) -> None:
     path, _ = pty_path
     port = open_port(str(path))
     try:
-        with pytest.raises(serial.SerialException):
+        with pytest.raises(ConnectError, match="is in use: another program has it open"):
             open_port(str(path))
     finally:
         port.close()
@@ -97,6 +96,15 @@ def test_bytes_flow_both_ways_over_a_pty(pty_path: tuple[Path, int]) -> None:
         assert os.read(master, 100) == b"\x00hello"
     finally:
         port.close()
+
+
+def test_a_port_that_cannot_be_opened_is_told_in_plain_words(tmp_path: Path) -> None:
+    with pytest.raises(ConnectError) as missing:
+        open_port(str(tmp_path / "ttyACM9"))
+    assert str(missing.value) == f"cannot open {tmp_path / 'ttyACM9'}: No such file or directory"
+    with pytest.raises(ConnectError) as not_serial:
+        open_port("/dev/null")
+    assert str(not_serial.value).startswith("cannot use /dev/null as a serial port: ")
 
 
 def test_pyserial_urls_are_accepted() -> None:

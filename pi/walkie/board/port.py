@@ -107,10 +107,24 @@ class SerialPort(Protocol):
 
 
 def open_port(path: str, baudrate: int = DEFAULT_BAUDRATE) -> SerialPort:
-    """Open a device path or pyserial URL exclusively, without a reset on close."""
-    port = serial.serial_for_url(
-        path, baudrate=baudrate, exclusive=True, timeout=0, write_timeout=WRITE_TIMEOUT_S
-    )
+    """Open a device path or pyserial URL exclusively, without a reset on close.
+
+    Raises :class:`ConnectError` naming the path and the system's reason
+    (pyserial's own words repeat them: "[Errno 2] could not open port X:
+    [Errno 2] No such file or directory: 'X'")."""
+    try:
+        port = serial.serial_for_url(
+            path, baudrate=baudrate, exclusive=True, timeout=0, write_timeout=WRITE_TIMEOUT_S
+        )
+    except serial.SerialException as error:
+        cause = error.__context__
+        if isinstance(cause, BlockingIOError):  # the exclusive lock
+            raise ConnectError(f"{path} is in use: another program has it open") from error
+        if isinstance(cause, OSError) and cause.strerror:
+            raise ConnectError(f"cannot open {path}: {cause.strerror}") from error
+        if cause is not None and len(cause.args) == 2:  # termios.error: not a serial port
+            raise ConnectError(f"cannot use {path} as a serial port: {cause.args[1]}") from error
+        raise
     _clear_hupcl(port)
     return cast(SerialPort, port)
 

@@ -115,6 +115,8 @@ class Station:
         self._requests: set[asyncio.Task[bool]] = set()
         self._stopping = False
         """Shutting down: the channel and the board going away is expected, not a fault."""
+        self._lost_because: str | None = None
+        """Why the channel link was lost, while it is: retries failing alike are not news."""
 
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = loop = asyncio.get_running_loop()
@@ -204,15 +206,7 @@ class Station:
         match event:
             case LinkChanged(state=state, reason=reason):
                 self.gpio.show_link(_LED_FOR_LINK[state])
-                lost = state is LinkState.DISCONNECTED or (
-                    state is LinkState.CLOSED and not self._stopping
-                )
-                log.log(
-                    logging.WARNING if lost else logging.INFO,
-                    "channel %s%s",
-                    state.value,
-                    f": {reason}" if reason else "",
-                )
+                self._log_link(state, reason)
             case Floor(holder=holder) if holder == self.view.nick and self._pending_quick:
                 self._send_quick_message()
             case Floor(holder=None):
@@ -222,6 +216,22 @@ class Station:
                 self._pending_quick = None
                 self._floor_requested = False
         self._refresh()
+
+    def _log_link(self, state: LinkState, reason: str | None) -> None:
+        """A lost link is logged once, a retry that fails the same way only at
+        debug level: a hub away for an hour is two lines in the journal, not
+        one pair a retry."""
+        lost = state is LinkState.DISCONNECTED or (state is LinkState.CLOSED and not self._stopping)
+        retrying = self._lost_because is not None and (
+            state is LinkState.CONNECTING
+            or (state is LinkState.DISCONNECTED and reason == self._lost_because)
+        )
+        level = logging.DEBUG if retrying else logging.WARNING if lost else logging.INFO
+        log.log(level, "channel %s%s", state.value, f": {reason}" if reason else "")
+        if state is LinkState.DISCONNECTED:
+            self._lost_because = reason or ""
+        elif state is LinkState.CONNECTED:
+            self._lost_because = None
 
     def _send_quick_message(self) -> None:
         message, self._pending_quick = self._pending_quick, None
