@@ -149,3 +149,22 @@ def test_flags_that_contradict_each_other_are_refused(flags: list[str], error: s
     assert result.returncode == 1
     assert result.stderr.startswith(f"walkie pi: {error}")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_hub_that_stays_away_is_logged_once_not_at_every_retry(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, not listening: every retry is refused
+        port = sock.getsockname()[1]
+        hub = f"127.0.0.1:{port}"
+        serial = str(tmp_path / "no-arduino")
+        station = subprocess.Popen(
+            [*WALKIE, "pi", "--config", "/dev/null", "--hub", hub, "--serial", serial],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            time.sleep(4)  # retries after about 0.1, 0.4, 1.1 and 2.7 s
+        finally:
+            station.send_signal(signal.SIGTERM)
+            _, log = station.communicate(timeout=DEADLINE)
+    assert log.count("channel disconnected: connection refused") == 1, log
