@@ -259,3 +259,29 @@ def test_a_timeout_must_be_a_finite_number_above_0(run_client: RunClient, value:
     assert result.stderr.splitlines()[-1] == (
         f"walkie client: error: argument --connect-timeout: must be a finite number > 0: {value}"
     )
+
+
+def test_a_hub_back_with_a_new_history_file_replays_all_of_it(
+    tmp_path: Path, pipe_client: StartClient
+) -> None:
+    # Message ids start again in a new file: the client's last id from the
+    # old one must not hide what the new one holds.
+    old = HubProcess(tmp_path / "old.sqlite3").start()
+    speaker = Probe(old.port)
+    speaker.say("/who")  # a plain station joins with its first line
+    listener = pipe_client(old.address, "--nick", "listener")
+    speaker.wait_for("* listener joined…")
+    for number in range(3):
+        speaker.say(f"old {number}")
+    listener.stdout.wait_until(lambda line: line.endswith("> old 2"))
+    speaker.close()
+    old.kill()
+    new_file = tmp_path / "new.sqlite3"
+    elsewhere = HubProcess(new_file).start()  # the new file gets a message first
+    Probe(elsewhere.port).say("said while you were away")
+    elsewhere.stop()
+    back = HubProcess(new_file, port=old.port).start()
+    try:
+        listener.stdout.wait_until(lambda line: line.endswith("> said while you were away"))
+    finally:
+        back.stop()

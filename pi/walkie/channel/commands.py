@@ -73,6 +73,8 @@ class Hello:
     last_seen: int | None
     history: int
     token: str | None = None
+    channel: str | None = None
+    """The channel ``last_seen`` is an id of (the welcome's ``channel``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +154,12 @@ def parse_hello(argument: str) -> Command:
         return Invalid("bad_json", "hello: token must be a string")
     if last is not None and not _is_count(last):
         return Invalid("bad_json", "hello: last must be a message id")
+    channel = fields.get("channel")
+    if channel is not None and not isinstance(channel, str):
+        return Invalid("bad_json", "hello: channel must be a string")
     if not _is_count(history):
         return Invalid("bad_json", "hello: history must be a count")
-    return Hello(PROTOCOL_VERSION, nick, session, last, min(history, HISTORY_MAX), token)
+    return Hello(PROTOCOL_VERSION, nick, session, last, min(history, HISTORY_MAX), token, channel)
 
 
 def parse_rich(line: str) -> Command:

@@ -341,7 +341,10 @@ class Channel:
         out.append(Send(station.conn, self._stations_line()))
         out.append(Send(station.conn, self._floor_line()))
         if hello.last_seen is not None:
-            self._resume(station, hello.last_seen, out)
+            # An id seen on another channel (the history file was replaced)
+            # says nothing here: everything in this one was missed.
+            elsewhere = hello.channel is not None and hello.channel != self.history.channel_id
+            self._resume(station, 0 if elsewhere else hello.last_seen, out)
         else:
             self._replay(station, self.history.latest(hello.history) if hello.history else [], out)
 

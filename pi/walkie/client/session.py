@@ -355,6 +355,8 @@ class ClientSession:
             hello["nick"] = nick
         if self.last_mid is not None:
             hello["last"] = self.last_mid
+            if self.channel is not None:
+                hello["channel"] = self.channel
             self._quiet_replay = False
         else:
             # Ask for at least one stored message even when none is to be shown:
