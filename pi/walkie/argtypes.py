@@ -4,6 +4,7 @@ one-line argparse error."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 
 def port_number(text: str) -> int:
@@ -27,21 +28,41 @@ def positive_int(text: str) -> int:
     return value
 
 
-def non_negative_float(text: str) -> float:
-    return _finite_float(text, zero_allowed=True)
-
-
 def positive_float(text: str) -> float:
-    return _finite_float(text, zero_allowed=False)
-
-
-def _finite_float(text: str, *, zero_allowed: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    in_range = value >= 0 if zero_allowed else value > 0  # False for nan
-    if not in_range or value == float("inf"):
-        bound = ">= 0" if zero_allowed else "> 0"
-        raise argparse.ArgumentTypeError(f"must be a finite number {bound}: {text}")
+    if not value > 0 or value == float("inf"):  # not nan either
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0: {text}")
     return value
+
+
+def whole_number_in(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high``."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}: {value}")
+        return value
+
+    return whole_number
+
+
+def number_in(low: float, high: float) -> Callable[[str], float]:
+    """A number from ``low`` to ``high`` (not nan)."""
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not low <= value <= high:  # False for nan
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}: {text}")
+        return value
+
+    return number

@@ -110,7 +110,7 @@ def test_the_floor_over_the_network(start_hub: StartHub) -> None:
 
 
 def test_a_held_floor_times_out_and_a_dropped_holder_frees_it(start_hub: StartHub) -> None:
-    hub = start_hub("--floor-timeout", "0.5")
+    hub = start_hub("--floor-timeout", "1")
     alice = LineClient.connect(hub.port, "alice")
     bob = LineClient.connect(hub.port, "bob")
     alice.send("/talk")

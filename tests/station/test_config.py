@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from walkie.channel.ranges import LIMIT_RANGES
 from walkie.channel.server import HubConfig
+from walkie.cli import build_parser
 from walkie.errors import ConfigError
 from walkie.station.config import (
     ServerConfig,
@@ -89,3 +91,17 @@ def test_an_unreadable_or_broken_file_is_one_clear_error(tmp_path: Path) -> None
         load_config(latin1)
     with pytest.raises(ConfigError, match=r"config file not readable: .*: Is a directory"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize("limit", sorted(LIMIT_RANGES))
+def test_the_pis_config_and_walkie_servers_flags_take_the_same_limits(limit: str) -> None:
+    low, high = LIMIT_RANGES[limit]
+    flag = "--" + limit.replace("_", "-")
+    parser = build_parser()
+    assert getattr(parser.parse_args(["server", flag, str(high)]), limit) == high
+    assert getattr(parse_config({"server": {limit: high}}).server, limit) == high
+    for outside in (low - 1, high + 1):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["server", flag, str(outside)])
+        with pytest.raises(ConfigError, match=f"server.{limit}: must be"):
+            parse_config({"server": {limit: outside}})

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from walkie import eventloop
-from walkie.argtypes import non_negative_float, port_number, positive_float, positive_int
+from walkie.argtypes import number_in, port_number, whole_number_in
+from walkie.channel.ranges import LIMIT_RANGES
 from walkie.paths import default_history_db
 
 if TYPE_CHECKING:
@@ -37,37 +38,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-line",
-        type=positive_int,
+        type=whole_number_in(*LIMIT_RANGES["max_line"]),
         default=defaults.max_line,
         help="longest message, in bytes of its text (default %(default)s)",
     )
     parser.add_argument(
         "--max-rate",
-        type=non_negative_float,
+        type=number_in(*LIMIT_RANGES["max_rate"]),
         default=defaults.max_rate,
         help="lines per second per station, 0 for no limit (default %(default)s)",
     )
     parser.add_argument(
         "--burst",
-        type=positive_int,
+        type=whole_number_in(*LIMIT_RANGES["burst"]),
         default=defaults.burst,
         help="lines a station may send at once before the rate applies (default %(default)s)",
     )
     parser.add_argument(
         "--max-queued",
-        type=positive_int,
+        type=whole_number_in(*LIMIT_RANGES["max_queued"]),
         default=defaults.max_queued,
         help="lines per station waiting for the floor (default %(default)s)",
     )
     parser.add_argument(
         "--max-send-buffer",
-        type=positive_int,
+        type=whole_number_in(*LIMIT_RANGES["max_send_buffer"]),
         default=defaults.max_send_buffer,
         help="bytes of unsent output before a station is dropped (default %(default)s)",
     )
     parser.add_argument(
         "--max-stations",
-        type=positive_int,
+        type=whole_number_in(*LIMIT_RANGES["max_stations"]),
         default=defaults.max_stations,
         help="connections at most (default %(default)s)",
     )
@@ -87,7 +88,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key")
     parser.add_argument(
         "--floor-timeout",
-        type=positive_float,
+        type=number_in(*LIMIT_RANGES["floor_timeout"]),
         default=defaults.floor_timeout,
         help="seconds a station may hold the floor (default %(default)s)",
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from walkie.address import DEFAULT_PORT, parse_address
+from walkie.channel.ranges import LIMIT_RANGES
 from walkie.errors import ConfigError
 from walkie.text import NICK_RULE, is_valid_nick
 
@@ -143,22 +144,26 @@ def _server(checker: _Checker, table: Any) -> ServerConfig:
     values = checker.table(table, "server", ServerConfig)
     db = checker.string(values, "server.history_db", "")
     default = ServerConfig()
+    ranges = dict(LIMIT_RANGES)
+    ranges["max_stations"] = (2, LIMIT_RANGES["max_stations"][1])  # this station's own counts
     return ServerConfig(
         host=checker.string(values, "server.host", default.host),
         port=checker.integer(values, "server.port", default.port, 0, 65535),
         history_db=Path(db) if db else None,
-        max_rate=checker.number(values, "server.max_rate", default.max_rate, 0, 10_000),
-        burst=checker.integer(values, "server.burst", default.burst, 1, 10_000),
-        max_line=checker.integer(values, "server.max_line", default.max_line, 16, 65536),
+        max_rate=checker.number(values, "server.max_rate", default.max_rate, *ranges["max_rate"]),
+        burst=checker.integer(values, "server.burst", default.burst, *ranges["burst"]),
+        max_line=checker.integer(values, "server.max_line", default.max_line, *ranges["max_line"]),
         floor_timeout=checker.number(
-            values, "server.floor_timeout", default.floor_timeout, 1, 3600
+            values, "server.floor_timeout", default.floor_timeout, *ranges["floor_timeout"]
         ),
-        max_queued=checker.integer(values, "server.max_queued", default.max_queued, 1, 10_000),
+        max_queued=checker.integer(
+            values, "server.max_queued", default.max_queued, *ranges["max_queued"]
+        ),
         max_send_buffer=checker.integer(
-            values, "server.max_send_buffer", default.max_send_buffer, 4096, 64 * 1024 * 1024
+            values, "server.max_send_buffer", default.max_send_buffer, *ranges["max_send_buffer"]
         ),
         max_stations=checker.integer(
-            values, "server.max_stations", default.max_stations, 2, 100_000
+            values, "server.max_stations", default.max_stations, *ranges["max_stations"]
         ),
         token_file=checker.path(values, "server.token_file"),
         tls_cert=checker.path(values, "server.tls_cert"),
