@@ -86,12 +86,15 @@ def test_the_daemon_speaks_the_notify_protocol_and_runs_without_hardware(
             process.wait()
 
 
+def run_pi(*args: str) -> subprocess.CompletedProcess[str]:
+    """`walkie pi ARGS...` to its end: for arguments it refuses before it starts."""
+    return subprocess.run([*WALKIE, "pi", *args], capture_output=True, text=True, timeout=DEADLINE)
+
+
 def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "walkie.toml"
     config.write_text("[serial]\nbaud = 1234\n")
-    result = subprocess.run(
-        [*WALKIE, "pi", "--config", str(config)], capture_output=True, text=True, timeout=DEADLINE
-    )
+    result = run_pi("--config", str(config))
     assert result.returncode == 1
     rates = "9600, 19200, 38400, 57600, 115200, 230400"
     assert result.stderr.strip().splitlines() == [
@@ -102,12 +105,7 @@ def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path) -> None:
 def test_a_bad_nick_flag_is_one_line_before_anything_starts(tmp_path: Path) -> None:
     config = tmp_path / "walkie.toml"
     config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
-    result = subprocess.run(
-        [*WALKIE, "pi", "--config", str(config), "--nick", "1pi"],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
+    result = run_pi("--config", str(config), "--nick", "1pi")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "walkie pi: invalid nick '1pi': 1-16 letters, digits, _ or -, starting with a letter"
@@ -119,12 +117,7 @@ def test_a_bad_nick_flag_is_one_line_before_anything_starts(tmp_path: Path) -> N
 def test_gpio_pins_on_a_machine_without_gpio_are_one_line(tmp_path: Path) -> None:
     config = tmp_path / "walkie.toml"
     config.write_text(f'[gpio]\nbutton = 17\n[server]\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
-    result = subprocess.run(
-        [*WALKIE, "pi", "--config", str(config), "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
+    result = run_pi("--config", str(config), "--port", "0")
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()  # not gpiozero's warnings first
     assert line.startswith("walkie pi: GPIO unavailable: ")
@@ -140,12 +133,7 @@ def test_gpio_pins_on_a_machine_without_gpio_are_one_line(tmp_path: Path) -> Non
     ids=["hub in the server role", "port in the client role"],
 )
 def test_flags_that_contradict_each_other_are_refused(flags: list[str], error: str) -> None:
-    result = subprocess.run(
-        [*WALKIE, "pi", "--config", "/dev/null", *flags],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
+    result = run_pi("--config", "/dev/null", *flags)
     assert result.returncode == 1
     assert result.stderr.startswith(f"walkie pi: {error}")
     assert result.stderr.count("\n") == 1
