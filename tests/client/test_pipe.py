@@ -285,3 +285,12 @@ def test_a_hub_back_with_a_new_history_file_replays_all_of_it(
         listener.stdout.wait_until(lambda line: line.endswith("> said while you were away"))
     finally:
         back.stop()
+
+
+def test_a_nick_taken_is_told_on_stderr(hub: Hub, probe: Probe, run_client: RunClient) -> None:
+    probe.say("/nick zed")
+    probe.wait_for("* guest1 is now zed")
+    result = run_client(hub.address, "--nick", "ZED", stdin="hello\n")
+    assert result.returncode == 0
+    assert "* ZED is taken: you are ZED2" in result.stderr.splitlines()
+    probe.wait_for("<ZED2> hello")
