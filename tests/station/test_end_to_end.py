@@ -176,3 +176,14 @@ def test_a_20x4_station_shows_three_messages_and_its_status_row(stations) -> Non
             == ["alice: drei", "alice: zwei", "alice: eins", ">OK             2 on"]
         )
     )
+
+
+def test_a_station_whose_nick_is_taken_says_which_it_got(
+    stations, start_hub: Callable[..., HubProcess]
+) -> None:
+    hub = start_hub()
+    laptop = LineClient.connect(hub.port, "pi")  # took the name first
+    pi = stations("--hub", f"127.0.0.1:{hub.port}")
+    line = pi.log.first(lambda line: "is taken" in line)
+    assert line.endswith("nick pi is taken: this station is pi2")
+    laptop.close()
