@@ -23,6 +23,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.styles import Style
 
@@ -55,7 +56,7 @@ COMMANDS: dict[str, str] = {
     "/over": "/over — release the floor",
     "/history": "/history [N] — show the last N messages (default 10)",
     "/help": "/help — this list",
-    "/quit": "/quit — leave (also Ctrl-D)",
+    "/quit": "/quit — leave (also Ctrl-D, or Ctrl-C on an empty line)",
 }
 NICK_COLOURS = (
     "ansired",
@@ -333,6 +334,21 @@ class TerminalClient:
             self.show_message(self.conn.nick or "me", sanitize(text).strip())
 
 
+def _ctrl_c_clears_a_line() -> KeyBindings:
+    """Ctrl-C throws away what is typed, as in a shell; on an empty line it quits."""
+    bindings = KeyBindings()
+
+    @bindings.add("c-c")
+    def _(event: KeyPressEvent) -> None:
+        buffer = event.app.current_buffer
+        if buffer.text:
+            buffer.reset()
+        else:
+            event.app.exit(exception=KeyboardInterrupt())
+
+    return bindings
+
+
 async def run_terminal(
     host: str,
     port: int,
@@ -342,7 +358,8 @@ async def run_terminal(
     connect_timeout: float = 10.0,
     security: HubSecurity | None = None,
 ) -> int:
-    """Run the interactive client until /quit, Ctrl-D or Ctrl-C; returns the exit
+    """Run the interactive client until /quit, Ctrl-D or Ctrl-C (on an empty
+    line; with text typed, Ctrl-C clears it); returns the exit
     code: 1 when lines typed were not delivered, as in pipe mode."""
     conn = ChannelConnection(
         host,
@@ -361,6 +378,7 @@ async def run_terminal(
         refresh_interval=STATUS_REFRESH,
         style=STYLE,
         erase_when_done=True,  # our own line is printed as ``<nick> text`` instead
+        key_bindings=_ctrl_c_clears_a_line(),
     )
 
     def on_event(event: Event) -> None:
