@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -294,3 +295,26 @@ def test_a_nick_taken_is_told_on_stderr(hub: Hub, probe: Probe, run_client: RunC
     assert result.returncode == 0
     assert "* ZED is taken: you are ZED2" in result.stderr.splitlines()
     probe.wait_for("<ZED2> hello")
+
+
+def test_lines_beyond_the_hubs_floor_queue_are_kept_and_sent_when_it_frees(
+    tmp_path: Path, pipe_client: StartClient
+) -> None:
+    hub = HubProcess(tmp_path / "h.sqlite3", "--max-queued", "2", "--max-rate", "0").start()
+    try:
+        holder = Probe(hub.port)
+        holder.say("/talk")
+        holder.wait_for("* guest1 is talking")
+        alice = pipe_client(hub.address, "--nick", "alice")
+        holder.wait_for("* alice joined…")
+        lines = [f"waiting line {number}" for number in range(5)]
+        alice.send(*lines)
+        time.sleep(0.5)  # all five reach the hub (or wait in the client) before the floor frees
+        holder.say("/over")
+        assert alice.finish() == 0
+        for line in lines:
+            holder.wait_for(f"<alice> {line}")
+        said = [line for line in holder.reader.lines if line.startswith("<alice>")]
+        assert said == [f"<alice> {line}" for line in lines]  # once each, in order
+    finally:
+        hub.stop()

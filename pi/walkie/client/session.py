@@ -228,6 +228,9 @@ class OutboxEntry:
     text: str
     queued: bool = False
     """The hub said it waits for the floor."""
+    held: bool = False
+    """The hub's queue for the floor was full: kept here, written again when
+    the floor frees (with every later line, to keep their order)."""
     sent_on: int | None = None
     """The connection number it was last written to, if any."""
 
@@ -426,7 +429,9 @@ class ClientSession:
         self._next_id += 1
         entry = OutboxEntry(message_id, clean)
         self._outbox[message_id] = entry
-        if self._welcomed:
+        if any(waiting.held for waiting in self._outbox.values()):
+            entry.held = entry.queued = True  # after the held ones, never before
+        elif self._welcomed:
             self._write_entry(entry)
         return message_id
 
@@ -513,6 +518,10 @@ class ClientSession:
             self.floor_until = _opt_float(obj, "until") if self.holder else None
             reason = None if self.holder else _opt_str(obj, "reason")
             self._events.append(Floor(self.holder, self.floor_until, reason))
+            if self.holder is None:
+                for entry in list(self._outbox.values()):
+                    if entry.held:
+                        self._write_entry(entry)
         elif kind == "busy":
             self._events.append(Busy(_opt_str(obj, "holder")))
         elif kind == "stations":
@@ -691,6 +700,13 @@ class ClientSession:
         if not self._welcomed or code == "version":
             self._fail(code, text)
             return
+        held = self._outbox.get(message_id) if message_id is not None else None
+        if code == "queue_full" and held is not None:
+            # Bounded at the hub, kept here: nothing typed is lost.
+            held.held = held.queued = True
+            self._events.append(Queued(held.id, held.text))
+            self._resend_resolved(held.id)
+            return
         entry = self._outbox.pop(message_id, None) if message_id is not None else None
         if code in ("bad_nick", "nick_taken"):
             self._pending_nick = None
@@ -709,7 +725,7 @@ class ClientSession:
 
     def _write_entry(self, entry: OutboxEntry) -> None:
         entry.sent_on = self._connection
-        entry.queued = False
+        entry.queued = entry.held = False
         self._to_send.append(_msg_line(entry.id, entry.text))
 
     def _resend_resolved(self, message_id: int) -> None:
