@@ -279,7 +279,11 @@ def test_a_hub_back_with_a_new_history_file_replays_all_of_it(
     old.kill()
     new_file = tmp_path / "new.sqlite3"
     elsewhere = HubProcess(new_file).start()  # the new file gets a message first
-    Probe(elsewhere.port).say("said while you were away")
+    writer = Probe(elsewhere.port)
+    writer.say("said while you were away")
+    writer.say("/history 1")  # stored once it is answered
+    writer.reader.wait_until(lambda line: line.endswith("> said while you were away"))
+    writer.close()
     elsewhere.stop()
     back = HubProcess(new_file, port=old.port).start()
     try:

@@ -172,12 +172,25 @@ def test_a_refused_line_is_reported_and_never_retried() -> None:
     session = ClientSession()
     connect(session)
     message_id = session.send_message("x")
-    session.receive_line(line(t="error", code="queue_full", text="full", id=message_id), 0)
-    assert Error("queue_full", "full", message_id, "x") in session.events_received()
+    session.receive_line(line(t="error", code="not_stored", text="disk full", id=message_id), 0)
+    assert Error("not_stored", "disk full", message_id, "x") in session.events_received()
     session.connection_lost("reset")
     session.connection_made()
     welcome(session)
     assert [m for m in sent(session) if m.get("t") == "msg"] == []
+
+
+def test_lines_the_floor_queue_refuses_wait_here_and_go_in_order_when_it_frees() -> None:
+    session = ClientSession()
+    connect(session)
+    first = session.send_message("first")
+    sent(session)
+    session.receive_line(line(t="error", code="queue_full", text="full", id=first), 0)
+    session.send_message("second")  # after the held one, never before it
+    assert sent(session) == []
+    assert [entry.text for entry in session.outbox if entry.queued] == ["first", "second"]
+    session.receive_line(line(t="floor", holder=None, reason="over"), 0)
+    assert [m["text"] for m in sent(session) if m.get("t") == "msg"] == ["first", "second"]
 
 
 def test_a_line_too_long_for_the_hub_is_refused_locally() -> None:
