@@ -164,6 +164,7 @@ def test_leaving_with_lines_undelivered_says_so_and_exits_1(hub: Hub, terminal: 
     hub.kill()
     terminal.wait_for("reconnecting")
     terminal.type("never delivered", enter=True)
+    terminal.status_line(lambda row: row.endswith("1 unsent"))  # back at the prompt
     terminal.press("C-d")
     shown = terminal.wait_for("[exit 1]")
     assert "! 1 line was not delivered" in shown
@@ -178,6 +179,7 @@ def test_ctrl_c_clears_a_typed_line_and_quits_on_an_empty_one(
     terminal.wait_until(lambda screen: "half a thought" not in screen, "the line cleared")
     terminal.type("the whole thought", enter=True)
     probe.wait_for("<alice> the whole thought")
+    terminal.wait_for("<alice> the whole thought")  # shown: back at the prompt
     terminal.press("C-c")
     terminal.wait_for("[exit 0]")
     assert "<alice> half a thought" not in probe.reader.lines
