@@ -43,6 +43,13 @@ def test_half_width_katakana_use_the_rom_block() -> None:
     assert to_rom("ｱｲｳ") == bytes([0xB1, 0xB2, 0xB3])
 
 
+def test_full_width_katakana_and_hiragana_show_as_the_roms_katakana() -> None:
+    assert to_rom("カタカナ") == to_rom("ｶﾀｶﾅ")
+    assert to_rom("ガパ") == to_rom("ｶﾞﾊﾟ")  # a voiced mark takes a cell of its own
+    assert to_rom("こんにちは") == to_rom("ｺﾝﾆﾁﾊ")
+    assert to_rom("ラーメン、ください。") == to_rom("ﾗｰﾒﾝ､ｸﾀﾞｻｲ｡")
+
+
 def test_what_cannot_be_shown_becomes_a_question_mark() -> None:
     assert to_rom("hi 😀 漢") == b"hi ? ?"
 

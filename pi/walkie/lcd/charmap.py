@@ -2,8 +2,9 @@
 
 This module owns what each character of a message becomes on the LCD. The A00
 ROM (the common Japanese one) is ASCII from 0x20 to 0x7D except that 0x5C is
-¥ and 0x7E/0x7F are → and ←; 0xA1-0xDF hold half-width katakana and 0xE0-0xFF
-a few Greek letters, symbols and accented lowercase letters (ä ö ü ñ).
+¥ and 0x7E/0x7F are → and ←; 0xA1-0xDF hold half-width katakana (full-width
+katakana and hiragana are shown with them) and 0xE0-0xFF a few Greek
+letters, symbols and accented lowercase letters (ä ö ü ñ).
 
 `to_rom(text)` maps any string, one ROM byte per character cell: table
 lookup first, then transliteration (NFKD without accents, a few symbols such
@@ -65,6 +66,17 @@ _DIRECT.update(
         "、": 0xA4,
     }
 )
+
+# Full-width kana in the ROM's half-width glyphs: NFKC takes each half-width
+# character to its full-width twin (ｶ to カ, ﾞ to the combining voiced mark).
+_KANA: dict[str, int] = {
+    full: code
+    for code, half in ROM_TO_UNICODE.items()
+    if _ROM_KATAKANA_FIRST <= code <= 0xDF and len(full := unicodedata.normalize("NFKC", half)) == 1
+}
+_KANA.update({"゛": 0xDE, "゜": 0xDF})  # the spacing voiced marks
+_HIRAGANA = ("\u3041", "\u3096")
+_HIRAGANA_TO_KATAKANA = 0x60
 
 # Characters whose ASCII code shows something else on A00, and common symbols
 # that NFKD does not reduce to ASCII.
@@ -132,6 +144,17 @@ def to_rom(text: str) -> bytes:
     return bytes(out)
 
 
+def _full_width_kana(char: str) -> bytes | None:
+    """Katakana (hiragana read as katakana) as the ROM's half-width glyphs: ガ
+    is ｶ and ﾞ, two cells, as half-width text writes it."""
+    if _HIRAGANA[0] <= char <= _HIRAGANA[1]:
+        char = chr(ord(char) + _HIRAGANA_TO_KATAKANA)
+    parts = unicodedata.normalize("NFD", char)
+    if all(part in _KANA for part in parts):
+        return bytes(_KANA[part] for part in parts)
+    return None
+
+
 def from_rom(data: bytes) -> str:
     """How ROM codes look, as Unicode (blank for codes without a glyph)."""
     return "".join(ROM_TO_UNICODE.get(code, " ") for code in data)
@@ -148,6 +171,9 @@ def _map_char(char: str) -> bytes | None:
         return bytes((code,))
     if _HALFWIDTH_KATAKANA_FIRST <= code <= _HALFWIDTH_KATAKANA_LAST:
         return bytes((code - _HALFWIDTH_KATAKANA_FIRST + _ROM_KATAKANA_FIRST,))
+    kana = _full_width_kana(char)
+    if kana is not None:
+        return kana
     if char.isspace():
         return b" "
     category = unicodedata.category(char)
