@@ -79,6 +79,7 @@ def test_the_status_line_tells_of_a_lost_hub_and_lines_typed_meanwhile_arrive_on
     hub.kill()
     terminal.wait_for("reconnecting")
     terminal.type("said while away", enter=True)
+    terminal.wait_for("<alice> said while away  (waits for the link)")
     terminal.status_line(lambda row: "reconnecting" in row and row.endswith("1 unsent"))
     hub.start()
     terminal.wait_for("reconnected")

@@ -135,7 +135,9 @@ class TerminalClient:
     def _error(self, text: str) -> None:
         self._print(("class:error", f"! {text}"))
 
-    def show_message(self, nick: str, text: str, *, ts: float = 0.0, history: bool = False) -> None:
+    def show_message(
+        self, nick: str, text: str, *, ts: float = 0.0, history: bool = False, note: str = ""
+    ) -> None:
         nick_style = nick_colour(nick)
         if history:
             stamp = time.strftime("%H:%M", time.localtime(ts)) if ts else "--:--"
@@ -144,8 +146,9 @@ class TerminalClient:
                 (f"{nick_style} italic", f"<{nick}>"),
                 ("class:history", f" {text}"),
             )
-        else:
-            self._print((f"{nick_style} bold", f"<{nick}>"), ("", f" {text}"))
+        else:  # a note: one of ours, not yet out, and what it waits for
+            waiting = ("class:history", f"  ({note})") if note else ("", "")
+            self._print((f"{nick_style} bold", f"<{nick}>"), ("", f" {text}"), waiting)
 
     # --- events ------------------------------------------------------------------
 
@@ -329,9 +332,16 @@ class TerminalClient:
         return True
 
     async def _say(self, text: str) -> None:
-        message_id = await self.conn.send(text)
-        if message_id is not None:
-            self.show_message(self.conn.nick or "me", sanitize(text).strip())
+        conn = self.conn
+        if await conn.send(text) is None:
+            return
+        if conn.state is not LinkState.CONNECTED:
+            note = "waits for the link"
+        elif conn.holder is not None and conn.holder != conn.nick:
+            note = f"waits for the floor: {conn.holder} is talking"
+        else:
+            note = ""
+        self.show_message(conn.nick or "me", sanitize(text).strip(), note=note)
 
 
 def _ctrl_c_clears_a_line() -> KeyBindings:
