@@ -36,6 +36,15 @@ def test_the_lcd_shows_the_newest_message_and_a_status_row() -> None:
     assert view.screen(LcdSize()).visible() == ["alice: hello the", ">OK         2 on"]
 
 
+def test_the_link_is_connecting_until_it_first_connects_then_reconnecting() -> None:
+    view = StationView(nick="pi", quick_message="OK")
+    view.apply(LinkChanged(LinkState.DISCONNECTED, "connection refused", 1.0))
+    assert view.screen(LcdSize()).visible()[1].startswith("connecting")
+    view.apply(LinkChanged(LinkState.CONNECTED))
+    view.apply(LinkChanged(LinkState.DISCONNECTED, "connection reset", 1.0))
+    assert view.screen(LcdSize()).visible()[1].startswith("reconnecting")
+
+
 def test_a_refused_press_shows_busy_with_the_holders_name() -> None:
     view = connected_view()
     view.apply(Busy("alice"))

@@ -48,6 +48,8 @@ class StationView:
     holder: str | None = None
     busy_holder: str | None = None
     """Who held the floor when our last press was refused (shown as BUSY)."""
+    ever_connected: bool = False
+    """Until the first welcome, a failed attempt is still "connecting"."""
     messages: deque[lcd.Message] = field(default_factory=lambda: deque(maxlen=MESSAGES_KEPT))
 
     @property
@@ -62,6 +64,7 @@ class StationView:
         match event:
             case LinkChanged(state=state):
                 self.link = state
+                self.ever_connected = self.ever_connected or state is LinkState.CONNECTED
                 if state is not LinkState.CONNECTED:
                     self.holder = None
                     self.stations = None
@@ -91,9 +94,10 @@ class StationView:
 
     def status(self) -> lcd.Status:
         talking = self.holder if self.holder and self.holder != self.nick else None
+        retrying_first = self.link is LinkState.DISCONNECTED and not self.ever_connected
         return lcd.Status(
             connected=self.connected,
-            link_text=_LINK_TEXT.get(self.link, "connecting"),
+            link_text="connecting" if retrying_first else _LINK_TEXT.get(self.link, "connecting"),
             stations=self.stations,
             talking=talking,
             busy_holder=self.busy_holder,
