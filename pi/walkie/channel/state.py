@@ -350,6 +350,7 @@ class Channel:
 
     def _authenticate_plain(self, station: _Station, text: str, out: list[Output]) -> None:
         command, _, argument = text.partition(" ")
+        command = command.lower()  # as every other command
         if command == "/quit":
             out.append(Send(station.conn, render.plain_notice("bye")))
             out.append(Close(station.conn))
