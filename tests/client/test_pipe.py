@@ -322,3 +322,10 @@ def test_lines_beyond_the_hubs_floor_queue_are_kept_and_sent_when_it_frees(
         assert said == [f"<alice> {line}" for line in lines]  # once each, in order
     finally:
         hub.stop()
+
+
+def test_the_hubs_goodbye_is_read_before_the_client_exits(hub: Hub, run_client: RunClient) -> None:
+    for _ in range(3):  # every time, not when the race allows
+        result = run_client(hub.address, stdin="hello\n")
+        assert result.returncode == 0
+        assert result.stderr.splitlines()[-1] == "* bye"

@@ -66,6 +66,8 @@ PING_INTERVAL = 20.0
 """Seconds between keepalive pings while connected (the hub drops clients silent for 50 s)."""
 DEAD_AFTER = 50.0
 """A hub that sends nothing (not even a pong) for this long is considered gone."""
+QUIT_ANSWER_WAIT = 1.0
+"""Seconds a closing client waits for the hub to answer its quit and hang up."""
 CONNECT_TIMEOUT = 10.0
 """Seconds allowed for TCP connect plus the hub's welcome."""
 MAX_INCOMING_LINE = 1 << 20
@@ -224,6 +226,10 @@ class ChannelConnection:
             if writer is not None:
                 with contextlib.suppress(OSError, asyncio.TimeoutError):
                     await asyncio.wait_for(writer.drain(), 1.0)
+            if self._task is not None:
+                # The hub answers a quit with its last words and hangs up:
+                # read them (briefly waited for) rather than cut them off.
+                await asyncio.wait({self._task}, timeout=QUIT_ANSWER_WAIT)
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait({self._task})
