@@ -8,7 +8,6 @@ certificate, or the connection is refused with :class:`CertificateChanged`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,11 +57,17 @@ class KnownHubs:
         self.path = path or default_known_hubs()
 
     def pinned(self, address: str) -> str | None:
-        with contextlib.suppress(FileNotFoundError):
-            for line in self.path.read_text().splitlines():
-                parts = line.split()
-                if len(parts) == 2 and parts[0] == address and parts[1].startswith("sha256:"):
-                    return parts[1].removeprefix("sha256:")
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise ConnectError(f"cannot read the known hubs file {self.path}: {reason}") from None
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == address and parts[1].startswith("sha256:"):
+                return parts[1].removeprefix("sha256:")
         return None
 
     def check(self, address: str, fingerprint: str) -> bool:
@@ -90,5 +95,5 @@ class KnownHubs:
                 file.write(line)
         except OSError as exc:
             raise ConnectError(
-                f"cannot remember the hub's certificate in {self.path}: {exc}"
+                f"cannot remember the hub's certificate in {self.path}: {exc.strerror or exc}"
             ) from None

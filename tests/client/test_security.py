@@ -91,14 +91,32 @@ def test_a_client_and_a_hub_that_disagree_about_tls_say_so(
     cert, key = make_certificate(tmp_path)
     tls = tls_hub("--tls-cert", str(cert), "--tls-key", str(key))
     hub = start_hub(history_db=tmp_path / "plain.sqlite3")
+    listener = Probe(hub.port)
+    listener.say("/who")
     known = str(tmp_path / "known_hubs")
     without = run_client(tls.address)  # plain text to a hub waiting for a TLS handshake
     assert without.returncode == 1
     assert "without a word (does it want TLS?)" in without.stderr, without.stderr
-    with_tls = run_client(hub.address, "--tls", "--known-hubs", known)
-    assert with_tls.returncode == 1
-    assert "the hub does not speak TLS" in with_tls.stderr, with_tls.stderr
+    for _ in range(5):  # each handshake's random bytes, read as lines, could pass for a message
+        with_tls = run_client(hub.address, "--tls", "--known-hubs", known)
+        assert with_tls.returncode == 1
+        assert "the hub does not speak TLS" in with_tls.stderr, with_tls.stderr
     assert "Traceback" not in without.stderr + with_tls.stderr
+    listener.say("/history 50")
+    listener.wait_for("* end of history…")
+    assert not [line for line in listener.reader.lines if "<guest" in line]
+
+
+def test_a_known_hubs_path_that_is_not_a_file_is_one_line(
+    tls_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    cert, key = make_certificate(tmp_path)
+    hub = tls_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    result = run_client(hub.address, "--tls", "--known-hubs", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"walkie client: cannot read the known hubs file {tmp_path}: Is a directory"
+    )
 
 
 def run_client(*args: str) -> subprocess.CompletedProcess[str]:

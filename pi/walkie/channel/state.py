@@ -37,6 +37,9 @@ MAX_AUTH_FAILURES = 3
 
 RESUME_LIMIT = 500
 """Messages replayed at most to a client resuming from its last seen id."""
+TLS_HANDSHAKE = b"\x16\x03"
+"""How a TLS client's first bytes begin (a handshake record). A plain hub hangs
+up on it: split at random newlines, its random bytes could pass for lines."""
 RICH_LINE_ROOM = 1024
 """Bytes a rich line may have besides its message's text: the JSON around it,
 or a whole hello with the longest token (256 bytes, each may be escaped)."""
@@ -184,6 +187,8 @@ class Channel:
         if station is None:
             return []
         out: list[Output] = []
+        if not station.member and line.startswith(TLS_HANDSHAKE):
+            return [Close(conn)]
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
