@@ -383,6 +383,8 @@ class ChannelConnection:
                 )
         except (OSError, TimeoutError) as exc:
             self._last_reason = describe_connect_error(exc, self.host)
+            if _plain_answer_to_tls(exc):  # set up differently: no retry will help
+                self._refusal = ConnectError(f"{self.address}: {self._last_reason}")
             return False
         try:
             self._check_certificate(writer)
@@ -470,9 +472,13 @@ class ChannelConnection:
                 self._pump()
 
 
+def _plain_answer_to_tls(exc: BaseException) -> bool:
+    return isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER"
+
+
 def describe_connect_error(exc: BaseException, host: str) -> str:
     """A short human reason for a failed connection."""
-    if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+    if _plain_answer_to_tls(exc):
         return "the hub does not speak TLS"  # it answered in plain text
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve host {host!r}"
