@@ -43,6 +43,8 @@ def test_the_link_is_connecting_until_it_first_connects_then_reconnecting() -> N
     view.apply(LinkChanged(LinkState.CONNECTED))
     view.apply(LinkChanged(LinkState.DISCONNECTED, "connection reset", 1.0))
     assert view.screen(LcdSize()).visible()[1].startswith("reconnecting")
+    view.apply(LinkChanged(LinkState.CONNECTING))  # each attempt: not flipping back
+    assert view.screen(LcdSize()).visible()[1].startswith("reconnecting")
 
 
 def test_a_refused_press_shows_busy_with_the_holders_name() -> None:

@@ -34,9 +34,11 @@ NOT_SENT = "not sent"
 
 _LINK_TEXT = {
     LinkState.CONNECTING: "connecting",
-    LinkState.DISCONNECTED: "reconnecting",
+    LinkState.DISCONNECTED: "connecting",
     LinkState.CLOSED: "offline",
 }
+"""The status row's words for a link that is not up; "reconnecting" while
+retrying or trying one that was up before."""
 
 
 @dataclass
@@ -49,7 +51,7 @@ class StationView:
     busy_holder: str | None = None
     """Who held the floor when our last press was refused (shown as BUSY)."""
     ever_connected: bool = False
-    """Until the first welcome, a failed attempt is still "connecting"."""
+    """Until the first welcome, every attempt is "connecting"; after it, "reconnecting"."""
     messages: deque[lcd.Message] = field(default_factory=lambda: deque(maxlen=MESSAGES_KEPT))
 
     @property
@@ -94,10 +96,12 @@ class StationView:
 
     def status(self) -> lcd.Status:
         talking = self.holder if self.holder and self.holder != self.nick else None
-        retrying_first = self.link is LinkState.DISCONNECTED and not self.ever_connected
+        link_text = _LINK_TEXT.get(self.link, "connecting")
+        if self.ever_connected and link_text == "connecting":
+            link_text = "reconnecting"
         return lcd.Status(
             connected=self.connected,
-            link_text="connecting" if retrying_first else _LINK_TEXT.get(self.link, "connecting"),
+            link_text=link_text,
             stations=self.stations,
             talking=talking,
             busy_holder=self.busy_holder,
