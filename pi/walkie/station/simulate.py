@@ -231,8 +231,10 @@ async def run_simulated(
     try:
         stop_watching = commands.watch(stdin) if stdin is not None else lambda: None
         try:
-            await station.run(stop)
-            await panel.show_last_screen()
+            try:
+                await station.run(stop)
+            finally:  # a station that fails still leaves its last screen
+                await panel.show_last_screen()
         finally:
             stop_watching()
     finally:
