@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -329,3 +330,20 @@ def test_the_hubs_goodbye_is_read_before_the_client_exits(hub: Hub, run_client: 
         result = run_client(hub.address, stdin="hello\n")
         assert result.returncode == 0
         assert result.stderr.splitlines()[-1] == "* bye"
+
+
+def test_ctrl_c_while_the_hub_has_not_answered_yet_is_quiet() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # connects, never welcomes
+        port = silent.getsockname()[1]
+        client = subprocess.Popen(
+            [*WALKIE, "client", f"127.0.0.1:{port}"],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=client_env(),
+        )
+        time.sleep(0.5)  # in the first attempt, waiting for the welcome
+        client.send_signal(signal.SIGINT)
+        _, errors = client.communicate(timeout=DEADLINE)
+    assert client.returncode == 130
+    assert errors == ""

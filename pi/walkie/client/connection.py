@@ -177,9 +177,13 @@ class ChannelConnection:
         """
         if self._task is not None:
             raise RuntimeError("already started")
-        self._first_attempt = asyncio.get_running_loop().create_future()
+        first_attempt = asyncio.get_running_loop().create_future()
+        # If the wait below is cancelled (Ctrl-C), nobody reads how the attempt
+        # ended: mark it read, or asyncio logs it as an error.
+        first_attempt.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._first_attempt = first_attempt
         self._task = asyncio.create_task(self._run(), name=f"walkie link {self.address}")
-        await asyncio.shield(self._first_attempt)
+        await asyncio.shield(first_attempt)
 
     def start(self) -> None:
         """Start connecting in the background, retrying from the very first attempt."""
