@@ -347,3 +347,15 @@ def test_ctrl_c_while_the_hub_has_not_answered_yet_is_quiet() -> None:
         _, errors = client.communicate(timeout=DEADLINE)
     assert client.returncode == 130
     assert errors == ""
+
+
+def test_a_line_longer_than_the_biggest_limit_is_refused_not_cut(
+    tmp_path: Path, run_client: RunClient
+) -> None:
+    roomy = HubProcess(tmp_path / "h.sqlite3", "--max-line", "65536").start()
+    try:
+        result = run_client(roomy.address, stdin="a" * 65537 + "\nnext\n")
+    finally:
+        roomy.stop()
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "walkie client: 1 line was refused"

@@ -31,7 +31,9 @@ from walkie.errors import WalkieError
 from walkie.known_hubs import HubSecurity
 
 MAX_STDIN_LINE = 64 * 1024
-"""Bytes of one stdin line that are read; a longer line is refused as too long."""
+"""Bytes of one stdin line that are read whole, the most any hub takes
+(``max_line``); of a longer line one byte more is read, which every hub
+refuses as too long, and the rest skipped."""
 STDIN_QUEUE = 64
 """Lines read ahead from stdin while the outbox is full."""
 
@@ -139,7 +141,7 @@ def _read_lines_in_thread(stream: BinaryIO) -> asyncio.Queue[str | None]:
         try:
             skipping = False  # inside the tail of an overlong line
             while True:
-                chunk = stream.readline(MAX_STDIN_LINE)
+                chunk = stream.readline(MAX_STDIN_LINE + 1)
                 if not chunk:
                     break
                 complete = chunk.endswith(b"\n")
