@@ -287,6 +287,7 @@ class TerminalClient:
             await self._say(line)
             return True
         command, _, argument = line.partition(" ")
+        command = command.lower()  # /WHO as /who, as the hub reads them
         argument = argument.strip()
         conn = self.conn
         if command == "/quit":
