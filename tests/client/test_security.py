@@ -53,7 +53,8 @@ def test_a_client_with_the_token_chats_and_one_without_is_refused(
     stranger.send("let me in")
     assert stranger.finish() == 1
     errors = stranger.stderr.rest()
-    assert any("token" in line for line in errors), errors
+    told = [line for line in errors if "token" in line]  # once, as the line it ends with
+    assert told == [f"walkie client: {hub.address}: wrong or missing token"], errors
     assert not any("Traceback" in line for line in errors)
 
 

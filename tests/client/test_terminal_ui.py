@@ -124,6 +124,7 @@ def test_a_wrong_token_is_one_line_and_exit_1(tmp_path: Path) -> None:
         screen.close()
         hub.stop()
     assert f"walkie client: {hub.address}: wrong or missing token" in shown
+    assert shown.count("wrong or missing token") == 1
     assert "Traceback" not in shown
 
 

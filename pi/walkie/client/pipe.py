@@ -71,7 +71,8 @@ async def run_pipe(
             _write(out, f"<{event.nick}> {event.text}\n")
         elif isinstance(event, Notice):
             _write(err, f"* {event.text}\n")
-        elif isinstance(event, Error):
+        elif isinstance(event, Error) and event is not conn.session.fatal:
+            # (the fatal one is the line the client ends with)
             if event.message_text is not None:
                 refused += 1
             _write(err, f"! {event.text}\n")

@@ -158,12 +158,12 @@ class TerminalClient:
         elif isinstance(event, Notice):
             self._notice(event.text)
         elif isinstance(event, Error):
-            if event.message_text is not None:
+            if self.conn.session.fatal is event:
+                self.fatal = event.text  # the one line the client ends with
+            elif event.message_text is not None:
                 self._error(f"{event.text}: {event.message_text!r} not delivered")
             else:
                 self._error(event.text)
-            if self.conn.session.fatal is event:
-                self.fatal = event.text
         elif isinstance(event, LinkChanged):
             self._on_link(event)
         elif isinstance(event, Welcome):
