@@ -78,12 +78,15 @@ def test_the_hubs_certificate_is_pinned_on_first_use_and_a_changed_one_refused(
 
     hub.stop()
     other_cert, other_key = make_certificate(tmp_path / "second")
-    tls_hub("--tls-cert", str(other_cert), "--tls-key", str(other_key), port=hub.port)
+    second = tls_hub("--tls-cert", str(other_cert), "--tls-key", str(other_key), port=hub.port)
     impostor = pipe_client(hub.address, "--tls", "--known-hubs", str(known), "--nick", "alice")
     impostor.send("should not go out")
     assert impostor.finish() == 1
     errors = impostor.stderr.rest()
     assert any("certificate of hub" in line and "has changed" in line for line in errors), errors
+    second.stop()
+    assert second.log is not None
+    assert not [line for line in second.log.rest() if "asyncio" in line]  # a clean hub log
 
 
 def test_a_client_and_a_hub_that_disagree_about_tls_say_so(

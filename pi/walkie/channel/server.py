@@ -470,7 +470,9 @@ class _StationConnection(asyncio.BufferedProtocol):
         self._eof = True
         self._splitter.feed(b"\n")
         self._process_lines()
-        return True
+        # Half-open until we hang up; TLS closes on the peer's close_notify
+        # whatever we return (and asyncio warns of a True).
+        return self.hub.config.tls is None
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self._throttled, self._backlog_check, self._linger):
