@@ -79,3 +79,19 @@ def test_the_simulation_ends_quietly_when_nobody_reads_its_output(tmp_path: Path
         if pi.poll() is None:
             pi.kill()
             pi.wait()
+
+
+def test_the_simulation_ends_quietly_when_its_output_cannot_be_written(tmp_path: Path) -> None:
+    config = tmp_path / "station.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    with open("/dev/full", "w") as full:  # every write fails: no space left
+        result = subprocess.run(
+            [*WALKIE, "pi", "--simulate", "--config", str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=DEADLINE,
+        )
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr

@@ -137,16 +137,20 @@ class _Panel:
     def _write(self, text: str) -> None:
         if self._output_gone:
             return
+        stream = sys.stdout
         try:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            # Nobody reads the panel any more (`| head`): end as `q` does, and
-            # send what Python still flushes at exit nowhere.
+            if stream is None:  # started with stdout closed
+                raise BrokenPipeError
+            stream.write(text)
+            stream.flush()
+        except OSError:
+            # Nobody reads the panel any more (`| head`, a full disk): end as
+            # `q` does, and send what Python still flushes at exit nowhere.
             self._output_gone = True
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+            if stream is not None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
             self._on_output_gone()
 
 
