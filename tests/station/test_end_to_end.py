@@ -187,3 +187,13 @@ def test_a_station_whose_nick_is_taken_says_which_it_got(
     line = pi.log.first(lambda line: "is taken" in line)
     assert line.endswith("nick pi is taken: this station is pi2")
     laptop.close()
+
+
+def test_a_quick_message_the_hub_refuses_says_so_on_the_lcd_and_in_the_log(stations) -> None:
+    too_long = "far longer than sixteen"
+    pi = stations("--port", "0", server=f'max_line = 16\n[ptt]\nquick_messages = ["{too_long}"]\n')
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    hold_button(pi)
+    pi.wait_lcd(lambda rows: rows[0].startswith("not sent: far"))
+    line = pi.log.first(lambda line: "not sent" in line)
+    assert line.endswith(f"not sent: '{too_long}' (line too long (23 bytes; the hub takes 16))")

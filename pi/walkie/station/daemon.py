@@ -35,7 +35,7 @@ from walkie.certificate import fingerprint
 from walkie.channel.history import History
 from walkie.channel.server import Hub, HubConfig
 from walkie.client.connection import ChannelConnection
-from walkie.client.session import Busy, Event, Floor, LinkChanged, LinkState, Welcome
+from walkie.client.session import Busy, Error, Event, Floor, LinkChanged, LinkState, Welcome
 from walkie.errors import ConfigError
 from walkie.known_hubs import HubSecurity, KnownHubs, pinned_to
 from walkie.lcd.screen import LcdSize, Screen
@@ -216,6 +216,8 @@ class Station:
             case Welcome(nick=nick) if nick != self.config.nick and nick != self._nick_told:
                 log.warning("nick %s is taken: this station is %s", self.config.nick, nick)
                 self._nick_told = nick
+            case Error(text=reason, message_text=str(message)):
+                log.warning("not sent: %r (%s)", message, reason)
             case Busy(holder=holder):
                 log.info("floor busy: %s is talking", holder)
                 self._pending_quick = None
