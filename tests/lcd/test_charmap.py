@@ -48,6 +48,7 @@ def test_full_width_katakana_and_hiragana_show_as_the_roms_katakana() -> None:
     assert to_rom("ガパ") == to_rom("ｶﾞﾊﾟ")  # a voiced mark takes a cell of its own
     assert to_rom("こんにちは") == to_rom("ｺﾝﾆﾁﾊ")
     assert to_rom("ラーメン、ください。") == to_rom("ﾗｰﾒﾝ､ｸﾀﾞｻｲ｡")
+    assert to_rom("ヶ月 ゐ 10〜12") == to_rom("ｹ? ｲ 10-12")  # the nearest the ROM has
 
 
 def test_what_cannot_be_shown_becomes_a_question_mark() -> None:

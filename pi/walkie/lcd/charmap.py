@@ -75,6 +75,8 @@ _KANA: dict[str, int] = {
     if _ROM_KATAKANA_FIRST <= code <= 0xDF and len(full := unicodedata.normalize("NFKC", half)) == 1
 }
 _KANA.update({"゛": 0xDE, "゜": 0xDF})  # the spacing voiced marks
+# Kana the ROM lacks, as their nearest: small ka and ke, small wa, old wi and we.
+_KANA.update({kana: _KANA[near] for kana, near in zip("ヵヶヮヰヱ", "カケワイエ", strict=True)})
 _HIRAGANA = ("\u3041", "\u3096")
 _HIRAGANA_TO_KATAKANA = 0x60
 
@@ -83,6 +85,7 @@ _HIRAGANA_TO_KATAKANA = 0x60
 _TRANSLITERATIONS: dict[str, str] = {
     "\\": "/",  # 0x5C is ¥ on A00
     "~": "-",  # 0x7E is → on A00
+    "〜": "-",  # the wave dash, as in 10〜12
     "€": "EUR",
     "ß": "ss",
     "ẞ": "SS",
