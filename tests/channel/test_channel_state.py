@@ -359,6 +359,7 @@ def test_a_reconnecting_session_takes_its_nick_back_from_its_ghost(net: Net) -> 
     [
         ('/hello {"v": 99}', "the hello speaks version 99; this hub speaks 1"),
         ("/Hello {}", "the hello names no protocol version; this hub speaks 1"),
+        ('/hello {"v": true}', "the hello speaks version True; this hub speaks 1"),
     ],
 )
 def test_a_wrong_protocol_version_is_refused_and_closed(net: Net, hello: str, problem: str) -> None:
@@ -367,6 +368,16 @@ def test_a_wrong_protocol_version_is_refused_and_closed(net: Net, hello: str, pr
     net.say(conn, hello)  # the first line, in any case
     (error,) = net.objects(conn)
     assert (error["code"], error["text"]) == ("version", problem)
+    assert conn in net.closed
+
+
+@pytest.mark.parametrize("session", ["", "x" * 65, "with space"])
+def test_a_hello_with_a_malformed_session_is_refused(net: Net, session: str) -> None:
+    conn = net.connect(1)
+    net.lines(conn)
+    net.say(conn, "/hello " + json.dumps({"v": 1, "session": session}))
+    (error,) = net.objects(conn)
+    assert error["code"] == "bad_json" and "session" in error["text"]
     assert conn in net.closed
 
 

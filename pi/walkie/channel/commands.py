@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from walkie.text import is_valid_session
+
 PROTOCOL_VERSION = 1
 HISTORY_MAX = 200
 HISTORY_DEFAULT = 10
@@ -140,15 +142,15 @@ def parse_hello(argument: str) -> Command:
     if fields is None:
         return Invalid("bad_json", "/hello takes a JSON object")
     version = fields.get("v")
-    if version != PROTOCOL_VERSION:
+    if version != PROTOCOL_VERSION or isinstance(version, bool):  # true == 1 in Python
         problem = "names no protocol version" if version is None else f"speaks version {version!r}"
         return Invalid("version", f"the hello {problem}; this hub speaks 1")
     nick, session = fields.get("nick"), fields.get("session")
     last, history = fields.get("last"), fields.get("history", 0)
     if nick is not None and not isinstance(nick, str):
         return Invalid("bad_json", "hello: nick must be a string")
-    if session is not None and not isinstance(session, str):
-        return Invalid("bad_json", "hello: session must be a string")
+    if session is not None and not (isinstance(session, str) and is_valid_session(session)):
+        return Invalid("bad_json", "hello: session must be 1-64 of A-Z a-z 0-9 _ -")
     token = fields.get("token")
     if token is not None and not isinstance(token, str):
         return Invalid("bad_json", "hello: token must be a string")

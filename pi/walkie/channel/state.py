@@ -25,7 +25,7 @@ from walkie import __version__
 from walkie.channel import commands as cmd
 from walkie.channel import render
 from walkie.channel.history import History, HistoryFull, StoredMessage
-from walkie.text import NICK_RULE, is_valid_nick, is_valid_session, sanitize
+from walkie.text import NICK_RULE, is_valid_nick, sanitize
 
 JOIN_GRACE = 1.0
 """Seconds a new connection has to say /hello before it joins in plain mode."""
@@ -324,7 +324,7 @@ class Channel:
             out.append(Send(station.conn, render.rich_error("auth", "wrong or missing token")))
             out.append(Close(station.conn))
             return
-        if hello.session is not None and is_valid_session(hello.session):
+        if hello.session is not None:  # checked by the parser
             station.session = hello.session
         if hello.nick is not None:
             self._claim_nick_on_hello(station, hello.nick, now, out)
