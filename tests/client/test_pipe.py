@@ -356,3 +356,16 @@ def test_a_line_longer_than_the_biggest_limit_is_refused_not_cut(
         roomy.stop()
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == "walkie client: 1 line was refused"
+
+
+def test_a_line_held_up_by_the_floor_says_so_when_time_runs_out(
+    hub: Hub, probe: Probe, run_client: RunClient
+) -> None:
+    probe.say("/talk")
+    probe.wait_for("* guest1 is talking")
+    result = run_client(hub.address, "--delivery-timeout", "0.5", stdin="after you\n")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "walkie client: 1 line was not delivered within 0.5 s"
+        " (waiting for the floor: guest1 is talking)"
+    )

@@ -206,11 +206,16 @@ class ChannelConnection:
             async with asyncio.timeout(timeout):
                 await self._wait_for(lambda: not self.session.outbox)
         except TimeoutError:
-            waiting = len(self.session.outbox)
-            lines = "line was" if waiting == 1 else "lines were"
+            outbox = self.session.outbox
+            lines = "line was" if len(outbox) == 1 else "lines were"
+            connected = self.state is LinkState.CONNECTED
+            why = (
+                f"waiting for the floor: {self.session.holder or 'someone'} is talking"
+                if connected and any(entry.queued for entry in outbox)
+                else f"link {self.state.value}{self._reason_suffix()}"
+            )
             raise DeliveryTimeout(
-                f"{waiting} {lines} not delivered within {timeout:g} s "
-                f"(link {self.state.value}{self._reason_suffix()})"
+                f"{len(outbox)} {lines} not delivered within {timeout:g} s ({why})"
             ) from None
 
     async def wait_closed(self) -> None:
