@@ -187,3 +187,17 @@ def test_ctrl_c_clears_a_typed_line_and_quits_on_an_empty_one(
     terminal.press("C-c")
     terminal.wait_for("[exit 0]")
     assert "<alice> half a thought" not in probe.reader.lines
+
+
+def test_a_line_refused_is_said_and_the_exit_code_tells_of_it(tmp_path: Path) -> None:
+    hub = HubProcess(tmp_path / "h.sqlite3", "--max-line", "16").start()
+    screen = Terminal(*WALKIE, "client", hub.address, "--nick", "alice")
+    try:
+        screen.wait_for("connected to")
+        screen.type("longer than sixteen bytes", enter=True)
+        screen.wait_for("not delivered")
+        screen.type("/quit", enter=True)
+        screen.wait_for("[exit 1]")
+    finally:
+        screen.close()
+        hub.stop()

@@ -117,6 +117,8 @@ class TerminalClient:
         self.retry_at: float | None = None
         self.link_reason = ""
         self.fatal: str | None = None
+        self.refused = 0
+        """Lines of ours the hub (or the client) refused: the exit code says so."""
         self._who_requested = False
         self._history_requested = 0
         self._holder: str | None = None
@@ -161,6 +163,7 @@ class TerminalClient:
             if self.conn.session.fatal is event:
                 self.fatal = event.text  # the one line the client ends with
             elif event.message_text is not None:
+                self.refused += 1
                 self._error(f"{event.text}: {event.message_text!r} not delivered")
             else:
                 self._error(event.text)
@@ -371,7 +374,7 @@ async def run_terminal(
 ) -> int:
     """Run the interactive client until /quit, Ctrl-D or Ctrl-C (on an empty
     line; with text typed, Ctrl-C clears it); returns the exit
-    code: 1 when lines typed were not delivered, as in pipe mode."""
+    code: 1 when lines typed were not delivered or were refused, as in pipe mode."""
     conn = ChannelConnection(
         host,
         port,
@@ -424,4 +427,4 @@ async def run_terminal(
             await conn.close()
     if ui.fatal is not None:  # the link's own words when it has them
         raise conn.failure or HubRefused(f"{conn.address}: {ui.fatal}")
-    return 1 if undelivered else 0
+    return 1 if undelivered or ui.refused else 0
