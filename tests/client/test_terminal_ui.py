@@ -159,6 +159,8 @@ def test_commands_that_change_nothing_say_why(hub: Hub, probe: Probe, terminal: 
     terminal.wait_for("! usage: /history [N], N from 1 to 200")
     terminal.type("/HISTORY 0", enter=True)  # commands in any case, as the hub reads them
     terminal.wait_until(lambda screen: screen.count("! usage: /history") == 2, "a second usage")
+    terminal.type("/auth secret", enter=True)
+    terminal.wait_for("! walkie client takes the token at start: --token-file FILE")
     terminal.type("/nick Alicia", enter=True)
     shown = terminal.wait_for("* you are now Alicia")
     assert "is now Alicia" not in shown  # said once

@@ -331,6 +331,8 @@ class TerminalClient:
                 self._history_requested += 1
             else:
                 self._error("not connected")
+        elif command == "/auth":  # nc users' way; this client presents it in its hello
+            self._error("walkie client takes the token at start: --token-file FILE")
         else:
             self._error(f"unknown command {command}; /help lists them")
         return True
