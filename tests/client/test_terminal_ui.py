@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,17 +137,24 @@ def test_each_line_of_a_paste_is_a_message(hub: Hub, probe: Probe, terminal: Ter
     probe.wait_for("<alice> second pasted line")
 
 
-def test_a_floor_that_timed_out_is_told_as_such(tmp_path: Path) -> None:
-    hub = HubProcess(tmp_path / "h.sqlite3", "--floor-timeout", "1").start()
+@contextlib.contextmanager
+def alice_at_a_hub_with(tmp_path: Path, *flags: str) -> Iterator[Terminal]:
+    """`walkie client --nick alice` on a terminal, joined to a hub started with ``flags``."""
+    hub = HubProcess(tmp_path / "h.sqlite3", *flags).start()
     screen = Terminal(*WALKIE, "client", hub.address, "--nick", "alice")
     try:
         screen.wait_for("connected to")
-        screen.type("/talk", enter=True)
-        screen.wait_for("you have the floor")
-        screen.wait_for("* alice's floor timed out; the floor is free")
+        yield screen
     finally:
         screen.close()
         hub.stop()
+
+
+def test_a_floor_that_timed_out_is_told_as_such(tmp_path: Path) -> None:
+    with alice_at_a_hub_with(tmp_path, "--floor-timeout", "1") as screen:
+        screen.type("/talk", enter=True)
+        screen.wait_for("you have the floor")
+        screen.wait_for("* alice's floor timed out; the floor is free")
 
 
 def test_commands_that_change_nothing_say_why(hub: Hub, probe: Probe, terminal: Terminal) -> None:
@@ -192,14 +201,8 @@ def test_ctrl_c_clears_a_typed_line_and_quits_on_an_empty_one(
 
 
 def test_a_line_refused_is_said_and_the_exit_code_tells_of_it(tmp_path: Path) -> None:
-    hub = HubProcess(tmp_path / "h.sqlite3", "--max-line", "16").start()
-    screen = Terminal(*WALKIE, "client", hub.address, "--nick", "alice")
-    try:
-        screen.wait_for("connected to")
+    with alice_at_a_hub_with(tmp_path, "--max-line", "16") as screen:
         screen.type("longer than sixteen bytes", enter=True)
         screen.wait_for("not delivered")
         screen.type("/quit", enter=True)
         screen.wait_for("[exit 1]")
-    finally:
-        screen.close()
-        hub.stop()
