@@ -261,11 +261,11 @@ def test_a_timeout_must_be_a_finite_number_above_0(run_client: RunClient, value:
 
 
 def test_a_hub_back_with_a_new_history_file_replays_all_of_it(
-    tmp_path: Path, pipe_client: StartClient
+    tmp_path: Path, pipe_client: StartClient, start_hub: Callable[..., HubProcess]
 ) -> None:
     # Message ids start again in a new file: the client's last id from the
     # old one must not hide what the new one holds.
-    old = HubProcess(tmp_path / "old.sqlite3").start()
+    old = start_hub(history_db=tmp_path / "old.sqlite3")
     speaker = Probe(old.port)
     speaker.say("/who")  # a plain station joins with its first line
     listener = pipe_client(old.address, "--nick", "listener")
@@ -276,18 +276,15 @@ def test_a_hub_back_with_a_new_history_file_replays_all_of_it(
     speaker.close()
     old.kill()
     new_file = tmp_path / "new.sqlite3"
-    elsewhere = HubProcess(new_file).start()  # the new file gets a message first
+    elsewhere = start_hub(history_db=new_file)  # the new file gets a message first
     writer = Probe(elsewhere.port)
     writer.say("said while you were away")
     writer.say("/history 1")  # stored once it is answered
     writer.reader.wait_until(lambda line: line.endswith("> said while you were away"))
     writer.close()
     elsewhere.stop()
-    back = HubProcess(new_file, port=old.port).start()
-    try:
-        listener.stdout.wait_until(lambda line: line.endswith("> said while you were away"))
-    finally:
-        back.stop()
+    start_hub(history_db=new_file, port=old.port)
+    listener.stdout.wait_until(lambda line: line.endswith("> said while you were away"))
 
 
 def test_a_nick_taken_is_told_on_stderr(hub: Hub, probe: Probe, run_client: RunClient) -> None:
