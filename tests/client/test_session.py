@@ -20,6 +20,7 @@ from walkie.client.session import (
     LinkState,
     Message,
     NickChanged,
+    NickTaken,
     OutboxFull,
     Queued,
     StationJoined,
@@ -451,3 +452,17 @@ def test_a_resume_in_pages_asks_for_each_next_page_and_loses_nothing() -> None:
     session.connection_lost("again")
     session.connection_made()
     assert sent(session)[-1]["hello"]["last"] == 9
+
+
+def test_a_wanted_nick_that_is_taken_is_told_once_per_nick_given() -> None:
+    session = ClientSession(nick="zed")
+    connect(session, nick="zed2")
+    assert [e for e in session.events_received() if isinstance(e, NickTaken)] == [
+        NickTaken("zed", "zed2")
+    ]
+    session.connection_lost("reset")
+    connect(session, nick="zed2")  # the same answer again: nothing new to tell
+    assert not [e for e in session.events_received() if isinstance(e, NickTaken)]
+    session.connection_lost("reset")
+    connect(session, nick="zed")  # freed meanwhile: got what we asked for
+    assert not [e for e in session.events_received() if isinstance(e, NickTaken)]

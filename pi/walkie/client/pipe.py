@@ -26,7 +26,7 @@ import threading
 from typing import BinaryIO, TextIO
 
 from walkie.client.connection import ChannelConnection
-from walkie.client.session import Error, Event, Message, Notice, Welcome
+from walkie.client.session import Error, Event, Message, NickTaken, Notice
 from walkie.errors import WalkieError
 from walkie.known_hubs import HubSecurity
 
@@ -59,14 +59,11 @@ async def run_pipe(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     refused = 0
-    given_nick = nick
 
     def on_event(event: Event) -> None:
-        nonlocal refused, given_nick
-        if isinstance(event, Welcome) and event.nick != given_nick:
-            if nick is not None and event.nick != nick:  # asked for one, got another
-                _write(err, f"* {nick} is taken: you are {event.nick}\n")
-            given_nick = event.nick
+        nonlocal refused
+        if isinstance(event, NickTaken):
+            _write(err, f"* {event.wanted} is taken: you are {event.given}\n")
         elif isinstance(event, Message):
             _write(out, f"<{event.nick}> {event.text}\n")
         elif isinstance(event, Notice):

@@ -183,6 +183,14 @@ class NickChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class NickTaken:
+    """The hub gave us ``given`` because ``wanted`` is taken (told once per nick given)."""
+
+    wanted: str
+    given: str
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     text: str
 
@@ -215,6 +223,7 @@ Event = (
     | StationLeft
     | StationRenamed
     | NickChanged
+    | NickTaken
     | Notice
     | Error
 )
@@ -271,6 +280,7 @@ class ClientSession:
         self._wanted_nick = nick
         self.nick: str | None = None
         """Our nick as the hub knows it (None before the first welcome)."""
+        self._nick_taken_told: str | None = None
         self.state = LinkState.DISCONNECTED
         self.server = ""
         self.max_line = DEFAULT_MAX_LINE
@@ -554,6 +564,7 @@ class ClientSession:
                 self.last_mid = None
             self.channel = channel
         old_nick = self.nick
+        wanted = self._pending_nick or self._wanted_nick
         self.nick = sanitize(_str(obj, "nick"))
         self._pending_nick = None
         self.server = sanitize(str(obj.get("server", "")))
@@ -562,6 +573,9 @@ class ClientSession:
             self.max_line = max_line
         self.floor_timeout = _opt_float(obj, "floor_timeout")
         self._events.append(Welcome(self.nick, self.server, self.max_line, self.floor_timeout))
+        if wanted is not None and self.nick not in (wanted, self._nick_taken_told):
+            self._events.append(NickTaken(wanted, self.nick))
+            self._nick_taken_told = self.nick
         if old_nick is not None and old_nick != self.nick:
             self._events.append(NickChanged(self.nick))
         self._set_state(LinkState.CONNECTED, "")

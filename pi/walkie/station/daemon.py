@@ -35,7 +35,15 @@ from walkie.certificate import fingerprint
 from walkie.channel.history import History
 from walkie.channel.server import Hub, HubConfig
 from walkie.client.connection import ChannelConnection
-from walkie.client.session import Busy, Error, Event, Floor, LinkChanged, LinkState, Welcome
+from walkie.client.session import (
+    Busy,
+    Error,
+    Event,
+    Floor,
+    LinkChanged,
+    LinkState,
+    NickTaken,
+)
 from walkie.errors import ConfigError
 from walkie.known_hubs import HubSecurity, KnownHubs, pinned_to
 from walkie.lcd.screen import LcdSize, Screen
@@ -115,8 +123,6 @@ class Station:
         self._requests: set[asyncio.Task[bool]] = set()
         self._stopping = False
         """Shutting down: the channel and the board going away is expected, not a fault."""
-        self._nick_told: str | None = None
-        """The nick the hub gave instead of ours, once logged."""
         self._lost_because: str | None = None
         """Why the channel link was lost, while it is: retries failing alike are not news."""
 
@@ -213,9 +219,8 @@ class Station:
                 self._send_quick_message()
             case Floor(holder=None):
                 self._floor_requested = False
-            case Welcome(nick=nick) if nick != self.config.nick and nick != self._nick_told:
-                log.warning("nick %s is taken: this station is %s", self.config.nick, nick)
-                self._nick_told = nick
+            case NickTaken(wanted=wanted, given=given):
+                log.warning("nick %s is taken: this station is %s", wanted, given)
             case Error(text=reason, message_text=str(message)):
                 log.warning("not sent: %r (%s)", message, reason)
             case Busy(holder=holder):
