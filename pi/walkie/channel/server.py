@@ -406,7 +406,7 @@ class _StationConnection(asyncio.BufferedProtocol):
         self.transport: asyncio.Transport
         now = time.monotonic()
         self.last_heard = now
-        self._splitter = LineSplitter(hub.config.limits.max_wire_line)
+        self._splitter = LineSplitter(hub.channel.limits.max_wire_line)
         self._bucket = TokenBucket(hub.config.max_rate, hub.config.burst, now)
         self._throttled: asyncio.TimerHandle | None = None
         self._slow_down_told = -SLOW_DOWN_NOTICE_INTERVAL

@@ -557,8 +557,7 @@ class Channel:
     def _release(self, notice: str, reason: str, now: float, out: list[Output]) -> None:
         """Free the floor; ``reason`` tells rich stations why: over, timeout, disconnected."""
         self._floor = _Floor()
-        rich = render.rich(t="floor", holder=None, reason=reason)
-        out.append(Broadcast(render.plain_notice(notice), rich))
+        out.append(Broadcast(render.plain_notice(notice), self._floor_line(reason)))
         waiting, self._waiting = self._waiting, deque()
         for queued in waiting:
             queued.station.queued -= 1
@@ -648,9 +647,12 @@ class Channel:
         else:
             out.append(Send(station.conn, render.plain_error(text)))
 
-    def _floor_line(self) -> bytes:
+    def _floor_line(self, freed_because: str | None = None) -> bytes:
+        """The rich floor object; a floor just freed says why (``reason``)."""
         holder = self._floor.holder
         if holder is None:
+            if freed_because is not None:
+                return render.rich(t="floor", holder=None, reason=freed_because)
             return render.rich(t="floor", holder=None)
         until = round(self._floor.until + self.wall_offset, 3)
         return render.rich(t="floor", holder=holder.nick, until=until)

@@ -49,12 +49,15 @@ from walkie.client.session import (
 from walkie.known_hubs import HubSecurity
 from walkie.text import sanitize
 
+HISTORY_SHOWN = 10
+"""Messages /history shows when no N is given."""
+
 COMMANDS: dict[str, str] = {
     "/nick": "/nick NAME — change your nick",
     "/who": "/who — list the stations and who holds the floor",
     "/talk": "/talk — take the floor (key up)",
     "/over": "/over — release the floor",
-    "/history": "/history [N] — show the last N messages (default 10)",
+    "/history": f"/history [N] — show the last N messages (default {HISTORY_SHOWN})",
     "/help": "/help — this list",
     "/quit": "/quit — leave (also Ctrl-D, or Ctrl-C on an empty line)",
 }
@@ -314,7 +317,7 @@ class TerminalClient:
             self._who_requested = await conn.who()
             if not self._who_requested:
                 self._error("not connected")
-        elif command == "/talk" and conn.holder is not None and conn.holder == conn.nick:
+        elif command == "/talk" and conn.nick is not None and conn.holder == conn.nick:
             self._notice("you already hold the floor")
         elif command == "/over" and conn.state is LinkState.CONNECTED and conn.holder != conn.nick:
             self._error("you do not hold the floor")
@@ -323,7 +326,9 @@ class TerminalClient:
             if not sent:
                 self._error("not connected")
         elif command == "/history":
-            count = 10 if not argument else int(argument) if argument.isdigit() else 0
+            count = int(argument) if argument.isdigit() else 0
+            if not argument:
+                count = HISTORY_SHOWN
             if not 1 <= count <= MAX_HISTORY_REQUEST:  # as the hub answers nc users
                 self._error(f"usage: /history [N], N from 1 to {MAX_HISTORY_REQUEST}")
                 return True

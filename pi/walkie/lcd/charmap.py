@@ -70,9 +70,9 @@ _DIRECT.update(
 # Full-width kana in the ROM's half-width glyphs: NFKC takes each half-width
 # character to its full-width twin (ｶ to カ, ﾞ to the combining voiced mark).
 _KANA: dict[str, int] = {
-    full: code
-    for code, half in ROM_TO_UNICODE.items()
-    if _ROM_KATAKANA_FIRST <= code <= 0xDF and len(full := unicodedata.normalize("NFKC", half)) == 1
+    full: _ROM_KATAKANA_FIRST + index
+    for index in range(_HALFWIDTH_KATAKANA_LAST - _HALFWIDTH_KATAKANA_FIRST + 1)
+    if len(full := unicodedata.normalize("NFKC", chr(_HALFWIDTH_KATAKANA_FIRST + index))) == 1
 }
 _KANA.update({"゛": 0xDE, "゜": 0xDF})  # the spacing voiced marks
 # Kana the ROM lacks, as their nearest: small ka and ke, small wa, old wi and we.
