@@ -197,3 +197,17 @@ def test_a_quick_message_the_hub_refuses_says_so_on_the_lcd_and_in_the_log(stati
     pi.wait_lcd(lambda rows: rows[0].startswith("not sent: far"))
     line = pi.log.first(lambda line: "not sent" in line)
     assert line.endswith(f"not sent: '{too_long}' (line too long (23 bytes; the hub takes 16))")
+
+
+def test_a_station_refused_in_mid_session_leaves_offline_on_its_lcd(
+    stations, start_hub: Callable[..., HubProcess], token_file: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "hub.sqlite3"
+    hub = start_hub(history_db=db)
+    pi = stations("--hub", f"127.0.0.1:{hub.port}")
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    hub.stop()
+    start_hub("--token-file", str(token_file), history_db=db, port=hub.port)
+    assert pi.process.wait(DEADLINE) == 1
+    lcd = [line for line in pi.output.rest() if line.startswith("LCD |")]
+    assert lcd[-1].split("|")[2].startswith("offline"), lcd[-3:]
