@@ -1,5 +1,6 @@
 """The station's TOML config: defaults, overrides, and one-line errors naming the key."""
 
+import codecs
 from dataclasses import fields
 from pathlib import Path
 
@@ -91,6 +92,16 @@ def test_an_unreadable_or_broken_file_is_one_clear_error(tmp_path: Path) -> None
         load_config(latin1)
     with pytest.raises(ConfigError, match=r"config file not readable: .*: Is a directory"):
         load_config(tmp_path)
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # As Windows Notepad saves UTF-8: the mark is no text, so it is skipped.
+    marked = tmp_path / "notepad.toml"
+    marked.write_bytes(codecs.BOM_UTF8 + '[ptt]\nquick_messages = ["Grüße"]\n'.encode())
+    assert load_config(marked).ptt.quick_messages == ("Grüße",)
+    marked.write_bytes(codecs.BOM_UTF8 + '[ptt]\nquick_messages = ["Grüße"]\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8 at byte 31"):
+        load_config(marked)
 
 
 @pytest.mark.parametrize("limit", sorted(LIMIT_RANGES))

@@ -8,6 +8,7 @@ so an empty file — or no file at all — gives a station in the server role on
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -95,8 +96,11 @@ def load_config(path: Path | None) -> StationConfig:
             return StationConfig()
         path = DEFAULT_CONFIG_PATH
     try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
+        data = path.read_bytes()
+        # Windows editors (Notepad) start a UTF-8 file with a byte order mark,
+        # which TOML does not allow: it is skipped, as it carries no text.
+        text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+        document = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except PermissionError:
@@ -104,7 +108,8 @@ def load_config(path: Path | None) -> StationConfig:
     except OSError as exc:  # a directory, an I/O error
         raise ConfigError(f"config file not readable: {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: not UTF-8 at byte {exc.start + 1}") from None
+        at = exc.start + 1 + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 at byte {at}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(document, source=str(path))
