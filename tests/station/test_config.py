@@ -40,6 +40,7 @@ def test_the_example_config_in_systemd_is_valid() -> None:
         ({"server": {"port": 70000}}, "server.port: must be a whole number from 0 to 65535"),
         ({"role": "mesh"}, "role: must be server or client"),
         ({"role": "client"}, "client.hub: required in the client role"),
+        ({"role": "server", "client": {"hub": "a:1"}}, "client.hub: a server-role station joins"),
         ({"nick": "no spaces"}, "nick: must be 1-16 letters"),
         ({"gpio": {"button": 40}}, "gpio.button: must be a whole number from 0 to 27"),
         ({"gpio": {"button": 17, "led": 17}}, "gpio: each pin may be used only once"),
@@ -70,6 +71,13 @@ def test_hub_flag_keeps_the_files_other_client_settings(tmp_path: Path) -> None:
     document = {"client": {"hub": "a:1", "tls": True, "token_file": str(token)}}
     joined = with_overrides(parse_config(document), hub="b:2").client
     assert (joined.hub, joined.tls, joined.token_file) == ("b:2", True, token)
+
+
+def test_a_file_naming_a_hub_to_join_is_a_client_unless_it_says_otherwise() -> None:
+    assert parse_config({"client": {"hub": "other:32000"}}).role == "client"
+    assert parse_config({"client": {"tls": True}}).role == "server"
+    with pytest.raises(ConfigError, match='set role = "client" to join it'):
+        parse_config({"role": "server", "client": {"hub": "other:32000"}})
 
 
 def test_flags_override_the_file() -> None:

@@ -3,7 +3,7 @@
 Unknown keys and bad values are refused with a one-line :class:`ConfigError`
 naming the key (``serial.baud: must be one of ...``). Every key has a default,
 so an empty file — or no file at all — gives a station in the server role on
-127.0.0.1:32000. See ``systemd/walkie.toml`` for an annotated example.
+127.0.0.1:32000; a file naming ``client.hub`` gives one in the client role. See ``systemd/walkie.toml`` for an annotated example.
 """
 
 from __future__ import annotations
@@ -119,11 +119,19 @@ def parse_config(document: Mapping[str, Any], source: str = "config") -> Station
     """Turn a parsed TOML document into a checked :class:`StationConfig`."""
     checker = _Checker(source)
     top = checker.table(document, "", StationConfig, sections=_SECTIONS)
+    client = _client(checker, document.get("client", {}))
+    # A hub to join makes a client, as --hub does, unless the role says otherwise.
+    role = checker.choice(top, "role", ("server", "client"), "client" if client.hub else "server")
+    if role == "server" and client.hub:
+        raise ConfigError(
+            f"{source}: client.hub: a server-role station joins no hub"
+            ' (set role = "client" to join it, or leave client.hub out)'
+        )
     config = StationConfig(
-        role=checker.choice(top, "role", ("server", "client"), "server"),
+        role=role,
         nick=checker.nick(top, "nick", "pi"),
         server=_server(checker, document.get("server", {})),
-        client=_client(checker, document.get("client", {})),
+        client=client,
         serial=_serial(checker, document.get("serial", {})),
         gpio=_gpio(checker, document.get("gpio", {})),
         ptt=_ptt(checker, document.get("ptt", {})),
