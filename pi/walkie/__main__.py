@@ -1,5 +1,5 @@
 """Lets `python -m walkie` behave exactly like the `walkie` command."""
 
-from walkie.cli import entry_point
+from walkie import entry_point
 
 entry_point()

@@ -63,9 +63,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     return code
 
-
-def entry_point() -> None:
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # before main's own handling: while it imports
-        sys.exit(130)
