@@ -3,7 +3,8 @@
 Unknown keys and bad values are refused with a one-line :class:`ConfigError`
 naming the key (``serial.baud: must be one of ...``). Every key has a default,
 so an empty file — or no file at all — gives a station in the server role on
-127.0.0.1:32000; a file naming ``client.hub`` gives one in the client role. See ``systemd/walkie.toml`` for an annotated example.
+127.0.0.1:32000; a file naming ``client.hub`` gives one in the client role.
+See ``systemd/walkie.toml`` for an annotated example.
 """
 
 from __future__ import annotations
