@@ -51,7 +51,7 @@ async def _main(config_path: Path) -> None:
         serial=replace(config.serial, port=simulator.port),
     )
     station = Station(
-        config, pin_factory=MockFactory(), on_hub_ready=lambda port: _say(f"port {port}")
+        config, pin_factory=MockFactory(), on_hub_ready=lambda hub: _say(f"port {hub.port}")
     )
     stop = asyncio.Event()
     commands: asyncio.Queue[str] = asyncio.Queue()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.history import messages_in_the_file_alone
-from support.hub import DEADLINE, WALKIE, HubProcess, LineClient
+from support.hub import DEADLINE, WALKIE, HubProcess, LineClient, listening_port
 from support.lines import LineReader
 
 StartHub = Callable[..., HubProcess]
@@ -46,7 +46,7 @@ def test_a_hub_started_with_its_stdin_closed_serves_and_stops_cleanly(tmp_path: 
     )
     assert hub.stderr is not None
     log = LineReader(hub.stderr)
-    port = int(log.first(lambda line: "listening on" in line).split(":")[1].split()[0])
+    port = listening_port(log.first(lambda line: "listening on" in line))
     alice, bob = LineClient.connect(port, "alice"), LineClient.connect(port, "bob")
     alice.send("still here")
     bob.expect_line("<alice> still here")

@@ -60,6 +60,16 @@ def test_a_line_typed_on_a_laptop_shows_on_the_lcd(stations, pipe_client) -> Non
     pi.wait_lcd(lambda rows: rows[0].startswith("alice: grüsse, c"))
 
 
+def test_the_station_says_how_its_hub_listens_as_walkie_server_does(stations, tmp_path) -> None:
+    token = tmp_path / "token"
+    token.write_text("sesame\n")
+    token.chmod(0o600)
+    pi = stations("--port", "0", server=f'token_file = "{token}"\n')
+    pi.wait_serving()
+    banner = pi.log.first(lambda line: "listening on" in line)
+    assert f"(plain TCP, token required, history {tmp_path / 'station.sqlite3'})" in banner
+
+
 def test_a_simulated_station_with_nothing_on_its_stdin_runs_as_usual(stations) -> None:
     # /dev/null, as under nohup or a service manager: epoll cannot watch it
     pi = stations("--port", "0", stdin=subprocess.DEVNULL)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support.hub import WALKIE, LineClient
+from support.hub import WALKIE, LineClient, listening_port
 from support.lines import DEADLINE, LineReader
 
 
@@ -60,7 +60,7 @@ def test_the_daemon_speaks_the_notify_protocol_and_runs_without_hardware(
         assert any(line.startswith("STATUS=serving") for line in ready)
         watchdog = messages_until(notify_socket, "WATCHDOG=1")
         assert watchdog
-        port = int(log.first(lambda line: "listening on" in line).rsplit(":", 1)[1])
+        port = listening_port(log.first(lambda line: "listening on" in line))
         warning = log.first(lambda line: "board not available" in line)
         assert warning.startswith("<4>")
         alice = LineClient.connect(port, "alice")

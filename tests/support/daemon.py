@@ -25,4 +25,4 @@ class StationThread(LoopThread):
         )
 
     async def serve(self, stop: asyncio.Event) -> None:
-        await Station(self.config, on_hub_ready=self.serving).run(stop)
+        await Station(self.config, on_hub_ready=lambda hub: self.serving(hub.port)).run(stop)

@@ -21,6 +21,14 @@ TOKEN = "correct horse battery staple"
 """The shared token of the hubs that the security tests start."""
 
 
+def listening_port(line: str) -> int:
+    """The port in the line a hub prints once it listens
+    (``walkie hub listening on HOST:PORT (...)``)."""
+    match = re.search(r"listening on (?:\S+):(\d+)", line)
+    assert match, line
+    return int(match.group(1))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -63,9 +71,7 @@ class HubProcess:
         except AssertionError:
             self.kill()
             raise
-        match = re.search(r"listening on \S+:(\d+)", line)
-        assert match, line
-        self.port = int(match.group(1))
+        self.port = listening_port(line)
         return self
 
     def kill(self) -> None:

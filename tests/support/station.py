@@ -3,11 +3,10 @@ stdin commands, its LCD and LED lines read from stdout."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections.abc import Callable, Sequence
 
-from support.hub import WALKIE
+from support.hub import WALKIE, listening_port
 from support.lines import DEADLINE, LineReader
 
 
@@ -28,10 +27,7 @@ class SimulatedStation:
 
     def wait_serving(self) -> int:
         """The port of the hub it serves (server role), once it listens."""
-        line = self.log.first(lambda line: "listening on" in line)
-        match = re.search(r":(\d+)$", line)
-        assert match, line
-        self.port = int(match.group(1))
+        self.port = listening_port(self.log.first(lambda line: "listening on" in line))
         return self.port
 
     def wait_lcd(

@@ -126,7 +126,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: HubConfig, history_path: Path) -> None:
-    from walkie.address import format_address
     from walkie.channel.history import History
     from walkie.channel.server import Hub
 
@@ -134,15 +133,7 @@ async def _serve(config: HubConfig, history_path: Path) -> None:
     hub = Hub(config, history)
     try:
         await hub.start()
-        security = ("TLS" if config.tls else "plain TCP") + (
-            ", token required" if config.token else ""
-        )
-        where = format_address(config.host, hub.port)
-        print(
-            f"walkie hub listening on {where} ({security}, history {history_path})",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(f"walkie hub listening on {hub.describe()}", file=sys.stderr, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -173,6 +173,14 @@ class Hub:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
+    def describe(self) -> str:
+        """Where and how it listens, for the line a command prints once it does."""
+        security = ("TLS" if self.config.tls else "plain TCP") + (
+            ", token required" if self.config.token else ""
+        )
+        where = format_address(self.config.host, self.port)
+        return f"{where} ({security}, history {self.channel.history.path})"
+
     async def serve_forever(self) -> None:
         assert self._server is not None
         await self._server.serve_forever()

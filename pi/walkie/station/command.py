@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(config: object, *, simulate: bool, lcd_size: tuple[int, int]) -> None:
-    from walkie.address import format_address
+    from walkie.channel.server import Hub
     from walkie.station.config import StationConfig
     from walkie.station.daemon import Station
 
@@ -112,9 +112,8 @@ async def _main(config: object, *, simulate: bool, lcd_size: tuple[int, int]) ->
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
-    def announce(port: int) -> None:
-        where = format_address(config.server.host, port)
-        print(f"walkie hub listening on {where}", file=sys.stderr, flush=True)
+    def announce(hub: Hub) -> None:
+        print(f"walkie hub listening on {hub.describe()}", file=sys.stderr, flush=True)
 
     if simulate:
         from walkie.station.simulate import run_simulated

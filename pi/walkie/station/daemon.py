@@ -99,7 +99,7 @@ class Station:
         pin_factory: Any = None,
         notifier: SystemdNotifier | None = None,
         on_screen: Callable[[Screen], None] | None = None,
-        on_hub_ready: Callable[[int], None] | None = None,
+        on_hub_ready: Callable[[Hub], None] | None = None,
     ) -> None:
         self.config = config
         self.notifier = notifier or SystemdNotifier()
@@ -139,7 +139,7 @@ class Station:
                 await self.hub.start()
                 hub_port = self.hub.port
                 if self.on_hub_ready is not None:
-                    self.on_hub_ready(hub_port)
+                    self.on_hub_ready(self.hub)
             host, port = _hub_address(self.config, hub_port)
             self.connection = ChannelConnection(
                 host,

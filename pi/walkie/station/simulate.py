@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from walkie.address import format_address
+from walkie.channel.server import Hub
 from walkie.lcd.charmap import from_rom
 from walkie.lcd.screen import Screen
 from walkie.sim.board import BoardSimulator
@@ -174,7 +175,7 @@ async def run_simulated(
     config: StationConfig,
     stop: asyncio.Event,
     *,
-    on_hub_ready: Callable[[int], None],
+    on_hub_ready: Callable[[Hub], None],
     lcd_size: tuple[int, int] = (16, 2),
 ) -> None:
     from gpiozero.pins.mock import MockFactory
@@ -203,9 +204,9 @@ async def run_simulated(
         serial=replace(config.serial, port=simulator.port),
     )
 
-    def hub_ready(port: int) -> None:
-        panel.hub = format_address(config.server.host, port)
-        on_hub_ready(port)
+    def hub_ready(hub: Hub) -> None:
+        panel.hub = format_address(config.server.host, hub.port)
+        on_hub_ready(hub)
 
     station = Station(
         config, pin_factory=MockFactory(), on_hub_ready=hub_ready, on_screen=panel.screen_sent
