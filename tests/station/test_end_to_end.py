@@ -70,6 +70,15 @@ def test_the_station_says_how_its_hub_listens_as_walkie_server_does(stations, tm
     assert f"(plain TCP, token required, history {tmp_path / 'station.sqlite3'})" in banner
 
 
+def test_a_station_stopped_as_soon_as_its_hub_listens_stops(stations) -> None:
+    # systemctl stop right after start: the TERM lands while the station's
+    # own connection to its hub is being made (uvloop lost that cancel).
+    pi = stations("--port", "0")
+    pi.wait_serving()
+    pi.process.terminate()
+    assert pi.process.wait(DEADLINE) == 0
+
+
 def test_a_simulated_station_with_nothing_on_its_stdin_runs_as_usual(stations) -> None:
     # /dev/null, as under nohup or a service manager: epoll cannot watch it
     pi = stations("--port", "0", stdin=subprocess.DEVNULL)

@@ -68,6 +68,8 @@ DEAD_AFTER = 50.0
 """A hub that sends nothing (not even a pong) for this long is considered gone."""
 QUIT_ANSWER_WAIT = 1.0
 """Seconds a closing client waits for the hub to answer its quit and hang up."""
+CANCEL_RETRY = 0.1
+"""Seconds between cancels of the link task while it has not stopped."""
 CONNECT_TIMEOUT = 10.0
 """Seconds allowed for TCP connect plus the hub's welcome."""
 MAX_INCOMING_LINE = 1 << 20
@@ -240,8 +242,12 @@ class ChannelConnection:
                 # read them (briefly waited for) rather than cut them off.
                 await asyncio.wait({self._task}, timeout=QUIT_ANSWER_WAIT)
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task})
+            # uvloop's open_connection swallows a cancel that lands just as
+            # the connection completes, and the link would run on: cancel
+            # again until the task has stopped.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=CANCEL_RETRY)
         self.session.closed()
         self._pump()
 
