@@ -1,12 +1,10 @@
 """`walkie pi --simulate`: the real station daemon against the board simulator
 (the real firmware in simavr) and gpiozero's mock pins.
 
-On a terminal it draws the virtual LCD, the LEDs and the buttons, and takes
-keys: ``a`` presses or releases the Arduino's PTT button, ``p`` the Pi's GPIO
-button, ``q`` quits. Otherwise it prints a line whenever the LCD or an LED
-changes (``LCD |row 0|row 1|``, ``LED link=on talk=off``) and reads the same
-commands as lines from stdin (``a``, ``p``, ``press arduino``, ``release pi``,
-``quit``).
+It shows what happens on :class:`~walkie.station.panel.Panel` and takes
+commands from stdin: on a terminal, keys (``a`` presses or releases the
+Arduino's PTT button, ``p`` the Pi's GPIO button, ``q`` quits); otherwise
+lines (``a``, ``p``, ``press arduino``, ``release pi``, ``quit``).
 """
 
 from __future__ import annotations
@@ -19,156 +17,18 @@ import sys
 import termios
 import threading
 import tty
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from walkie.address import format_address
 from walkie.channel.server import Hub
-from walkie.lcd.charmap import from_rom
-from walkie.lcd.screen import Screen
 from walkie.sim.board import BoardSimulator
 from walkie.station.config import GpioConfig, StationConfig
 from walkie.station.daemon import Station
-from walkie.station.gpio import LedMode
+from walkie.station.panel import Panel, PanelLogHandler
 
 SIMULATED_PINS = GpioConfig(button=17, led=27, talk_led=22)
-LOG_LINES_SHOWN = 4
-LCD_SETTLE_S = 0.02
-LAST_SCREEN_WAIT_S = 1.0
-"""At exit, at most this long for the simulated LCD to draw the daemon's last screen."""
-
-
-class _Panel:
-    """What the simulation shows; draws itself on a terminal or prints changes."""
-
-    def __init__(self, interactive: bool, hub: str, on_output_gone: Callable[[], None]) -> None:
-        self.interactive = interactive
-        self.hub = hub
-        self._on_output_gone = on_output_gone
-        self._output_gone = False
-        self.lcd: tuple[str, ...] = ()
-        self.link_led = LedMode.OFF
-        self.talk_led = LedMode.OFF
-        self.buttons = {"arduino": False, "pi": False}
-        self.log: deque[str] = deque(maxlen=LOG_LINES_SHOWN)
-        self._settling: tuple[str, ...] = ()
-        self._settle_timer: asyncio.TimerHandle | None = None
-        self._sent: Screen | None = None
-
-    def screen_sent(self, screen: Screen) -> None:
-        """The daemon sent the board this screen."""
-        self._sent = screen
-
-    async def show_last_screen(self) -> None:
-        """At exit, before the simulator stops: once the LCD has drawn the
-        daemon's last screen, show it."""
-        if self._sent is None:
-            return
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + LAST_SCREEN_WAIT_S
-        while not self._has_drawn(self._sent) and loop.time() < give_up:
-            await asyncio.sleep(LCD_SETTLE_S)
-        if self._settle_timer is not None:
-            self._settle_timer.cancel()
-            self._settled()
-
-    def _has_drawn(self, screen: Screen) -> bool:
-        """Whether the LCD shows ``screen`` (scrolling rows move: not compared)."""
-        drawn = self._settling
-        rows = zip(screen.rows, screen.visible(), strict=True)
-        return all(
-            row.marquee or (index < len(drawn) and drawn[index] == text)
-            for index, (row, text) in enumerate(rows)
-        )
-
-    def lcd_changed(self, rows: tuple[str, ...]) -> None:
-        # The firmware redraws a character per loop: show the LCD once it has
-        # settled, not every half-drawn state in between. The simulator reports
-        # ROM codes; show them as the A00 ROM draws them (0xF5 is ü, not õ).
-        self._settling = tuple(from_rom(row.encode("latin-1")) for row in rows)
-        if self._settle_timer is not None:
-            self._settle_timer.cancel()
-        self._settle_timer = asyncio.get_running_loop().call_later(LCD_SETTLE_S, self._settled)
-
-    def _settled(self) -> None:
-        self._settle_timer = None
-        rows = self._settling
-        if rows == self.lcd:
-            return
-        self.lcd = rows
-        if self.interactive:
-            self.draw()
-        else:
-            self._write("LCD |" + "|".join(rows) + "|\n")
-
-    def show_leds(self, link: LedMode, talk: LedMode) -> None:
-        if (link, talk) == (self.link_led, self.talk_led):
-            return
-        self.link_led, self.talk_led = link, talk
-        if self.interactive:
-            self.draw()
-        else:
-            self._write(f"LED link={link.value} talk={talk.value}\n")
-
-    def draw(self) -> None:
-        width = max((len(row) for row in self.lcd), default=16)
-        border = "+" + "-" * width + "+"
-        lines = [
-            f"walkie pi --simulate    hub {self.hub}   (join: walkie client {self.hub})",
-            "",
-            border,
-            *(f"|{row}|" for row in self.lcd),
-            border,
-            "",
-            f"LED link: {self.link_led.value:<9} LED talk: {self.talk_led.value}",
-            "Arduino button: "
-            + ("PRESSED " if self.buttons["arduino"] else "released")
-            + "   Pi button: "
-            + ("PRESSED" if self.buttons["pi"] else "released"),
-            "",
-            "keys: a = Arduino PTT press/release, p = Pi PTT press/release, q = quit",
-            "tap = next quick message; hold 0.6 s = key up and send it; release = over",
-            "",
-            *self.log,
-        ]
-        self._write("\x1b[H\x1b[2J" + "\r\n".join(lines) + "\r\n")
-
-    def _write(self, text: str) -> None:
-        if self._output_gone:
-            return
-        stream = sys.stdout
-        try:
-            if stream is None:  # started with stdout closed
-                raise BrokenPipeError
-            stream.write(text)
-            stream.flush()
-        except OSError:
-            # Nobody reads the panel any more (`| head`, a full disk): end as
-            # `q` does, and send what Python still flushes at exit nowhere.
-            self._output_gone = True
-            if stream is not None:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, stream.fileno())
-                os.close(devnull)
-            self._on_output_gone()
-
-
-class _PanelLogHandler(logging.Handler):
-    """Log lines onto the panel, drawn at once: a line from a timer (the
-    history's warnings) would otherwise wait for the next LCD change."""
-
-    def __init__(self, panel: _Panel, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__()
-        self.panel = panel
-        self.loop = loop
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.panel.log.append(f"{record.levelname.lower()}: {record.getMessage()}"[:100])
-        # From any thread (the board link logs from its own): drawn on the loop.
-        with contextlib.suppress(RuntimeError):  # the loop has closed
-            self.loop.call_soon_threadsafe(self.panel.draw)
 
 
 async def run_simulated(
@@ -189,7 +49,7 @@ async def run_simulated(
         if config.role == "server"
         else config.client.hub
     )
-    panel = _Panel(interactive, hub, on_output_gone=stop.set)
+    panel = Panel(interactive, hub, on_output_gone=stop.set)
 
     def lcd_changed(rows: tuple[str, ...]) -> None:  # on the simulator's reader thread
         loop.call_soon_threadsafe(panel.lcd_changed, rows)
@@ -230,7 +90,7 @@ async def run_simulated(
     saved_terminal = _enter_cbreak() if interactive else None
     log_handler: logging.Handler | None = None
     if interactive:
-        log_handler = _PanelLogHandler(panel, loop)
+        log_handler = PanelLogHandler(panel, loop)
         root = logging.getLogger()
         saved_handlers, root.handlers = root.handlers, [log_handler]
     try:
@@ -258,7 +118,7 @@ class _CommandReader:
         self,
         stop: asyncio.Event,
         presses: asyncio.Queue[tuple[str, bool]],
-        panel: _Panel,
+        panel: Panel,
     ) -> None:
         self.stop = stop
         self.presses = presses
