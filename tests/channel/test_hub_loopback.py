@@ -401,6 +401,32 @@ def test_a_rich_client_is_acked_and_resumes_after_a_hub_crash(
     assert isinstance(last, int)
 
 
+def test_ids_too_large_to_store_are_refused_and_harm_no_one_else(start_hub: StartHub) -> None:
+    # 2**63 fits no SQLite integer and no journal record: refused when read,
+    # it once broke the floor holder's connection when the floor freed.
+    hub = start_hub()
+    holder = LineClient.connect(hub.port, "holder")
+    holder.send("/talk")
+    holder.expect_line("* holder is talking")
+    rogue = LineClient.connect(hub.port)
+    rogue.send("/hello " + json.dumps({"v": 1, "nick": "rogue", "last": 2**63}))
+    assert rogue.expect_json("error")["code"] == "bad_json"
+    rogue = LineClient.connect(hub.port)
+    rogue.send("/hello " + json.dumps({"v": 1, "nick": "rogue"}))
+    rogue.expect_json("synced")
+    for line in ({"t": "msg", "id": 2**63, "text": "x"}, {"t": "resume", "after": 2**63}):
+        rogue.send(json.dumps(line))
+        assert rogue.expect_json("error")["code"] == "bad_json"
+    carol = LineClient.connect(hub.port, "carol")
+    carol.send("waiting my turn")
+    holder.send("/over")
+    holder.expect_line("* holder is over")
+    holder.expect_line("<carol> waiting my turn")
+    assert hub.log is not None
+    hub.stop()
+    assert "Traceback" not in hub.log.rest()
+
+
 def run_walkie(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*WALKIE, *args], capture_output=True, text=True, timeout=DEADLINE)
 

@@ -29,6 +29,7 @@ COMMAND_TYPES = (
     cmd.Quit,
     cmd.Ping,
     cmd.Hello,
+    cmd.Resume,
     cmd.Invalid,
 )
 FORBIDDEN = (
@@ -141,8 +142,10 @@ def test_parse_plain_answers_every_line_with_a_command(line: str) -> None:
         assert command.text in (line, line[1:])
 
 
+ids = st.integers() | st.sampled_from([-1, 0, cmd.LARGEST_ID, cmd.LARGEST_ID + 1, 2**64])
+"""Any integer, and the edges of what the history can store."""
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | ids | st.floats(allow_nan=False) | st.text(),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
     ),
@@ -151,8 +154,12 @@ json_values = st.recursive(
 rich_objects = st.fixed_dictionaries(
     {},
     optional={
-        "t": st.sampled_from(["msg", "talk", "over", "nick", "who", "history", "ping", "quit"])
+        "t": st.sampled_from(
+            ["msg", "talk", "over", "nick", "who", "history", "resume", "ping", "quit"]
+        )
         | st.text(max_size=8),
+        "after": json_values,
+        "last": json_values,
         "id": json_values,
         "text": json_values,
         "nick": json_values,
@@ -168,7 +175,9 @@ def test_parse_rich_answers_every_line_with_a_command(line: str) -> None:
     assert isinstance(command, COMMAND_TYPES)
     if isinstance(command, cmd.Say):
         assert isinstance(command.text, str)
-        assert isinstance(command.client_id, int) and command.client_id >= 0
+        assert isinstance(command.client_id, int) and 0 <= command.client_id <= cmd.LARGEST_ID
+    if isinstance(command, cmd.Resume):
+        assert 0 <= command.after <= cmd.LARGEST_ID
     if isinstance(command, cmd.HistoryRequest):
         assert 0 <= command.count <= cmd.HISTORY_MAX
 
@@ -180,6 +189,7 @@ def test_parse_hello_answers_every_argument_with_hello_or_invalid(argument: str)
     assert isinstance(command, cmd.Hello | cmd.Invalid)
     if isinstance(command, cmd.Hello):
         assert 0 <= command.history <= cmd.HISTORY_MAX
+        assert command.last_seen is None or 0 <= command.last_seen <= cmd.LARGEST_ID
 
 
 hostile_text = st.lists(

@@ -12,6 +12,9 @@ from walkie.text import is_valid_session
 PROTOCOL_VERSION = 1
 HISTORY_MAX = 200
 HISTORY_DEFAULT = 10
+LARGEST_ID = 2**63 - 1
+"""The largest message id or count a rich line may carry: what SQLite and
+the journal store (a signed 64-bit integer). Larger is refused when parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,4 +212,4 @@ def _json_object(text: str) -> dict[str, object] | None:
 
 
 def _is_count(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_ID
