@@ -411,3 +411,17 @@ def test_a_long_absence_is_replayed_in_pages_without_skipping_anything() -> None
         if not first[-1]["more"]:
             break
     assert replayed == [f"line {n}" for n in range(4, 10)]
+
+
+def test_a_connection_that_never_presents_the_token_is_closed_within_30_s() -> None:
+    # Else connections without the token could hold every place on the hub.
+    net = Net()
+    net.channel.token = "sesame"
+    silent, slow = net.connect(1), net.connect(2)
+    net.wait(10)
+    net.say(slow, "/auth sesame")
+    net.lines(silent)
+    net.wait(20.5)
+    assert net.lines(silent) == ["! no token within 30 s, bye"]
+    assert net.closed == {silent}
+    assert net.channel.next_deadline() is None

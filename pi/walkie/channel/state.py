@@ -30,6 +30,9 @@ from walkie.text import NICK_RULE, is_valid_nick, sanitize
 JOIN_GRACE = 1.0
 """Seconds a new connection has to say /hello before it joins in plain mode."""
 
+AUTH_DEADLINE = 30.0
+"""Seconds a connection to a hub with a token has to present it before it is
+closed: connections without the token cannot hold the hub's places."""
 AUTH_PENALTY = 1.0
 """Seconds a connection is not read after its first wrong token; doubled each time."""
 MAX_AUTH_FAILURES = 3
@@ -120,6 +123,7 @@ class _Station:
     session: str | None = None
     queued: int = 0
     authenticated: bool = True
+    auth_deadline: float = 0.0
     auth_failures: int = 0
     greeted_after: int | None = None
     """The newest message id when it was welcomed into the channel: joining in
@@ -156,6 +160,8 @@ class Channel:
         self._stations: dict[int, _Station] = {}
         # Connections that have not joined yet, oldest (earliest deadline) first.
         self._pending: dict[int, _Station] = {}
+        # Connections that have not presented the hub's token yet, oldest first.
+        self._unauthenticated: dict[int, _Station] = {}
         self._member_count = 0
         self._rich_member_count = 0
         self._by_nick: dict[str, _Station] = {}
@@ -171,6 +177,8 @@ class Channel:
         self._by_nick[station.nick.lower()] = station
         if self.token is not None:
             station.authenticated = False
+            station.auth_deadline = now + AUTH_DEADLINE
+            self._unauthenticated[conn] = station
             text = "welcome to walkie; this hub needs a token: /auth TOKEN"
         else:
             self._pending[conn] = station
@@ -254,6 +262,7 @@ class Channel:
             return []
         del self._by_nick[station.nick.lower()]
         self._pending.pop(conn, None)
+        self._unauthenticated.pop(conn, None)
         out: list[Output] = []
         if station.queued:
             self._waiting = deque(q for q in self._waiting if q.station is not station)
@@ -281,6 +290,13 @@ class Channel:
             if now < station.join_deadline:
                 break
             self._join(station, out)
+        for station in list(self._unauthenticated.values()):
+            if now < station.auth_deadline:
+                break
+            del self._unauthenticated[station.conn]
+            text = f"no token within {AUTH_DEADLINE:g} s, bye"
+            error = render.rich_error("auth", text) if station.rich else render.plain_error(text)
+            out += [Send(station.conn, error), Close(station.conn)]
         return out
 
     def closing(self) -> list[Output]:
@@ -290,11 +306,14 @@ class Channel:
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has something to do, if ever."""
-        oldest = next(iter(self._pending.values()), None)
-        deadline = None if oldest is None else oldest.join_deadline
-        if self._floor.holder is not None and (deadline is None or self._floor.until < deadline):
-            deadline = self._floor.until
-        return deadline
+        deadlines = []
+        if (joining := next(iter(self._pending.values()), None)) is not None:
+            deadlines.append(joining.join_deadline)
+        if (unknown := next(iter(self._unauthenticated.values()), None)) is not None:
+            deadlines.append(unknown.auth_deadline)
+        if self._floor.holder is not None:
+            deadlines.append(self._floor.until)
+        return min(deadlines, default=None)
 
     # -- views ----------------------------------------------------------------
 
@@ -378,6 +397,7 @@ class Channel:
         assert self.token is not None
         if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
             station.authenticated = True
+            del self._unauthenticated[station.conn]
             return True
         # Each wrong guess costs more time: guessing a token is not worth it.
         station.auth_failures += 1
