@@ -216,3 +216,11 @@ def test_sanitize_lets_no_control_escape_or_bidi_override_through(text: str) -> 
 def test_sanitized_text_is_printable(text: str) -> None:
     clean = sanitize(text)
     assert clean.replace("\u200d", "").isprintable()
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(name=hostile_text)
+def test_an_unknown_command_is_repeated_to_its_sender_without_escapes(name: str) -> None:
+    command = cmd.parse_plain("/x" + name)
+    if isinstance(command, cmd.Invalid):
+        assert not FORBIDDEN & set(command.text)

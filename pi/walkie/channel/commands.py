@@ -7,11 +7,13 @@ import json
 from dataclasses import dataclass
 from typing import TypeGuard
 
-from walkie.text import is_valid_session
+from walkie.text import is_valid_session, sanitize
 
 PROTOCOL_VERSION = 1
 HISTORY_MAX = 200
 HISTORY_DEFAULT = 10
+UNKNOWN_COMMAND_SHOWN = 32
+"""Characters of an unknown command's name that its error repeats."""
 LARGEST_ID = 2**63 - 1
 """The largest message id or count a rich line may carry: what SQLite and
 the journal store (a signed 64-bit integer). Larger is refused when parsed."""
@@ -128,7 +130,8 @@ def parse_plain(line: str) -> Command:
         case "auth":  # asked for first where a token is set; here it is not
             return Invalid("unknown", "this hub needs no token")
         case _:
-            return Invalid("unknown", f"unknown command /{name}; /help lists the commands")
+            shown = sanitize(name)[:UNKNOWN_COMMAND_SHOWN]  # echoed: as clean as a message
+            return Invalid("unknown", f"unknown command /{shown}; /help lists the commands")
 
 
 def _history_request(argument: str) -> Command:
