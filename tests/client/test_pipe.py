@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from support.clients import Probe, client_env
-from support.hub import DEADLINE, WALKIE, HubProcess
+from support.hub import DEADLINE, WALKIE, HubProcess, LineClient
 
 if TYPE_CHECKING:
     from support.clients import PipeClient, RunClient
@@ -341,6 +341,30 @@ def test_ctrl_c_while_the_hub_has_not_answered_yet_is_quiet() -> None:
         _, errors = client.communicate(timeout=DEADLINE)
     assert client.returncode == 130
     assert errors == ""
+
+
+def test_ctrl_c_while_stdin_stays_open_exits_130_quietly(hub: Hub) -> None:
+    # A pipe whose writer lives on (`tail -f log | walkie client`): the
+    # thread reading it is still waiting when the client exits.
+    ear = LineClient.connect(hub.port, "ear")
+    read_end, write_end = os.pipe()
+    try:
+        client = subprocess.Popen(
+            [*WALKIE, "client", hub.address],
+            stdin=read_end,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=client_env(),
+        )
+        os.close(read_end)
+        os.write(write_end, b"hello\n")
+        ear.expect(lambda line: line.endswith("> hello"))
+        client.send_signal(signal.SIGINT)
+        _, errors = client.communicate(timeout=DEADLINE)
+    finally:
+        os.close(write_end)
+    assert (client.returncode, errors) == (130, "* bye\n")
 
 
 def test_a_line_longer_than_the_biggest_limit_is_refused_not_cut(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import sys
 import threading
 from typing import BinaryIO, TextIO
@@ -108,8 +109,16 @@ async def run_pipe(
 
 
 def _stdin() -> BinaryIO:
-    """Standard input; an empty one when the parent closed it (`<&-`)."""
-    return sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
+    """Standard input through a file object of its own; an empty one when the
+    parent closed it (`<&-`). The reading thread may still wait in it at exit,
+    and Python aborts ("could not acquire lock for <stdin>") when it closes
+    sys.stdin under a reader."""
+    if sys.stdin is None:
+        return io.BytesIO()
+    try:
+        return open(os.dup(sys.stdin.fileno()), "rb")  # the reading thread owns it
+    except (OSError, ValueError):  # no descriptor to share: read it as it is
+        return sys.stdin.buffer
 
 
 def _write(stream: TextIO | None, text: str) -> None:
