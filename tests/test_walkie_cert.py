@@ -75,3 +75,13 @@ def test_an_ip_address_as_the_name_is_certified_as_an_ip_address(tmp_path: Path)
     certificate = x509.load_pem_x509_certificate((tmp_path / "hub.crt").read_bytes())
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("192.0.2.7")]
+
+
+def test_an_existing_file_as_the_output_directory_is_refused_as_not_a_directory(
+    tmp_path: Path,
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory")
+    result = walkie_cert("--out", str(afile), "--name", "hub.test")
+    assert (result.returncode, result.stderr) == (1, f"walkie cert: {afile} is not a directory\n")
+    assert afile.read_text() == "not a directory"

@@ -99,6 +99,8 @@ def make_self_signed(out: Path, name: str, days: int, *, force: bool = False) ->
     for path in (cert_path, key_path):
         if path.exists() and not force:
             raise ConfigError(f"{path} exists; use --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is not a directory")
     certificate_pem, key_pem = _self_signed_pem(name, days)
     missing = list(itertools.takewhile(lambda path: not path.exists(), (out, *out.parents)))
     try:
