@@ -19,6 +19,16 @@ CREDENTIAL_NAME = "token"
 MAX_TOKEN_LENGTH = 256
 
 
+def read_file(path: Path, what: str) -> bytes:
+    """The bytes in ``path``, or one line saying why ``what`` cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} not readable: {path}: {exc.strerror}") from None
+
+
 def check_private(path: Path, what: str) -> None:
     """Refuse a secret file that is missing or readable by everyone."""
     try:
@@ -80,13 +90,14 @@ def optional_tls_context(
 
 def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     """A TLS server context for the hub from a certificate and its private key."""
+    # Read here first: load_cert_chain's errors do not say which file they mean.
+    read_file(cert, "TLS certificate")
     check_private(key, "TLS key file")
+    read_file(key, "TLS key file")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(cert, key)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"TLS certificate not found: {exc.filename}") from None
     except (ssl.SSLError, OSError) as exc:
         raise ConfigError(f"cannot use TLS certificate {cert} with key {key}: {exc}") from None
     return context

@@ -1,0 +1,52 @@
+"""The token and TLS files a hub is given, as `walkie server` tells what is
+wrong with them: one line naming the file and the plain reason, exit 1, before
+the hub listens."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.hub import DEADLINE, WALKIE
+
+
+def walkie_server(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*WALKIE, "server", "--port", "0", "--history-db", str(tmp_path / "h.sqlite3"), *args],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+
+
+@pytest.fixture
+def hub_key(tmp_path: Path) -> Path:
+    """The private key of a certificate made by `walkie cert` (mode 0600)."""
+    subprocess.run(
+        [*WALKIE, "cert", "--out", str(tmp_path / "tls"), "--name", "hub.test"],
+        capture_output=True,
+        timeout=DEADLINE,
+        check=True,
+    )
+    return tmp_path / "tls" / "hub.key"
+
+
+def test_a_missing_certificate_is_named(tmp_path: Path, hub_key: Path) -> None:
+    missing = tmp_path / "nope.crt"
+    result = walkie_server(tmp_path, "--tls-cert", str(missing), "--tls-key", str(hub_key))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: TLS certificate not found: {missing}\n",
+    )
+
+
+def test_a_directory_given_as_the_certificate_is_told_in_plain_words(
+    tmp_path: Path, hub_key: Path
+) -> None:
+    result = walkie_server(tmp_path, "--tls-cert", str(tmp_path), "--tls-key", str(hub_key))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: TLS certificate not readable: {tmp_path}: Is a directory\n",
+    )
