@@ -50,3 +50,31 @@ def test_a_directory_given_as_the_certificate_is_told_in_plain_words(
         1,
         f"walkie server: TLS certificate not readable: {tmp_path}: Is a directory\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "open_to"),
+    [(0o602, "writable"), (0o606, "readable and writable"), (0o604, "readable")],
+)
+def test_a_token_file_everyone_may_write_is_refused_as_one_everyone_may_read(
+    tmp_path: Path, token_file: Path, mode: int, open_to: str
+) -> None:
+    # Whoever may write the token may set it, and so join the channel.
+    token_file.chmod(mode)
+    result = walkie_server(tmp_path, "--token-file", str(token_file))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: token file {token_file} is {open_to} by everyone; "
+        f"run: chmod o-rwx {token_file}\n",
+    )
+
+
+def test_a_tls_key_everyone_may_write_is_refused(tmp_path: Path, hub_key: Path) -> None:
+    hub_key.chmod(0o602)
+    certificate = hub_key.with_name("hub.crt")
+    result = walkie_server(tmp_path, "--tls-cert", str(certificate), "--tls-key", str(hub_key))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: TLS key file {hub_key} is writable by everyone; "
+        f"run: chmod o-rwx {hub_key}\n",
+    )

@@ -1,9 +1,9 @@
 """Secrets on disk: the shared channel token and the hub's TLS key.
 
-Secret files must not be readable by everyone: a token or key file with the
-world-read bit set is refused, with the chmod that fixes it. Under systemd the
-token comes from the unit's credentials (``LoadCredential=token:...``), read
-from ``$CREDENTIALS_DIRECTORY/token``.
+Secret files must not be open to everyone: a token or key file with the
+world-read or world-write bit set is refused, with the chmod that fixes it.
+Under systemd the token comes from the unit's credentials
+(``LoadCredential=token:...``), read from ``$CREDENTIALS_DIRECTORY/token``.
 """
 
 from __future__ import annotations
@@ -30,15 +30,22 @@ def read_file(path: Path, what: str) -> bytes:
 
 
 def check_private(path: Path, what: str) -> None:
-    """Refuse a secret file that is missing or readable by everyone."""
+    """Refuse a secret file that is missing or open to everyone: one that all
+    may read gives the secret away, one that all may write lets anyone set it."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}") from None
     except OSError as exc:
         raise ConfigError(f"{what} not readable: {path}: {exc.strerror}") from None
-    if mode & stat.S_IROTH:
-        raise ConfigError(f"{what} {path} is readable by everyone; run: chmod o-rwx {path}")
+    open_to_everyone = [
+        word for bit, word in ((stat.S_IROTH, "readable"), (stat.S_IWOTH, "writable")) if mode & bit
+    ]
+    if open_to_everyone:
+        raise ConfigError(
+            f"{what} {path} is {' and '.join(open_to_everyone)} by everyone; "
+            f"run: chmod o-rwx {path}"
+        )
 
 
 def read_token(path: Path) -> str:
