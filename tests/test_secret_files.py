@@ -78,3 +78,15 @@ def test_a_tls_key_everyone_may_write_is_refused(tmp_path: Path, hub_key: Path) 
         f"walkie server: TLS key file {hub_key} is writable by everyone; "
         f"run: chmod o-rwx {hub_key}\n",
     )
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o700])
+def test_a_directory_given_as_the_token_file_is_told_as_one(tmp_path: Path, mode: int) -> None:
+    directory = tmp_path / "tokdir"
+    directory.mkdir()
+    directory.chmod(mode)
+    result = walkie_server(tmp_path, "--token-file", str(directory))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: token file not readable: {directory}: Is a directory\n",
+    )

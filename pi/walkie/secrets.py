@@ -8,6 +8,7 @@ Under systemd the token comes from the unit's credentials
 
 from __future__ import annotations
 
+import errno
 import os
 import ssl
 import stat
@@ -30,14 +31,17 @@ def read_file(path: Path, what: str) -> bytes:
 
 
 def check_private(path: Path, what: str) -> None:
-    """Refuse a secret file that is missing or open to everyone: one that all
-    may read gives the secret away, one that all may write lets anyone set it."""
+    """Refuse a secret file that is missing, a directory, or open to everyone:
+    one that all may read gives the secret away, one that all may write lets
+    anyone set it."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}") from None
     except OSError as exc:
         raise ConfigError(f"{what} not readable: {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):  # a directory's permission bits say nothing of a secret
+        raise ConfigError(f"{what} not readable: {path}: {os.strerror(errno.EISDIR)}")
     open_to_everyone = [
         word for bit, word in ((stat.S_IROTH, "readable"), (stat.S_IWOTH, "writable")) if mode & bit
     ]
