@@ -4,6 +4,7 @@ the hub listens."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,12 +13,21 @@ import pytest
 from support.hub import DEADLINE, WALKIE
 
 
-def walkie_server(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def walkie_server(
+    tmp_path: Path, *args: str, credentials: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`walkie server ARGS`, given systemd's ``credentials`` directory if any."""
+    environment = {
+        name: value for name, value in os.environ.items() if name != "CREDENTIALS_DIRECTORY"
+    }
+    if credentials is not None:
+        environment["CREDENTIALS_DIRECTORY"] = str(credentials)
     return subprocess.run(
         [*WALKIE, "server", "--port", "0", "--history-db", str(tmp_path / "h.sqlite3"), *args],
         capture_output=True,
         text=True,
         timeout=DEADLINE,
+        env=environment,
     )
 
 
@@ -89,4 +99,32 @@ def test_a_directory_given_as_the_token_file_is_told_as_one(tmp_path: Path, mode
     assert (result.returncode, result.stderr) == (
         1,
         f"walkie server: token file not readable: {directory}: Is a directory\n",
+    )
+
+
+def test_a_token_file_that_is_not_text_is_told_in_plain_words(
+    tmp_path: Path, token_file: Path
+) -> None:
+    token_file.write_bytes(b"\xff\xfe not utf-8\n")
+    result = walkie_server(tmp_path, "--token-file", str(token_file))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: token file not readable: {token_file}: not UTF-8 text\n",
+    )
+
+
+def test_a_token_credential_that_cannot_be_read_is_told_in_plain_words(tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials"
+    (credentials / "token").mkdir(parents=True)
+    result = walkie_server(tmp_path, credentials=credentials)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: token credential not readable: {credentials / 'token'}: Is a directory\n",
+    )
+    (credentials / "token").rmdir()
+    (credentials / "token").write_bytes(b"\xff\xfe\n")
+    result = walkie_server(tmp_path, credentials=credentials)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"walkie server: token credential not readable: {credentials / 'token'}: not UTF-8 text\n",
     )

@@ -18,6 +18,7 @@ from walkie.errors import ConfigError
 
 CREDENTIAL_NAME = "token"
 MAX_TOKEN_LENGTH = 256
+NOT_TEXT = "not UTF-8 text"
 
 
 def read_file(path: Path, what: str) -> bytes:
@@ -56,9 +57,9 @@ def read_token(path: Path) -> str:
     """The token in ``path``: its first line, which must not be empty."""
     check_private(path, "token file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"token file {path} not readable: {exc}") from None
+        text = read_file(path, "token file").decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"token file not readable: {path}: {NOT_TEXT}") from None
     token = text.strip().splitlines()[0].strip() if text.strip() else ""
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.isprintable():
         raise ConfigError(f"token file {path}: the first line must be a token (1-256 characters)")
@@ -78,8 +79,10 @@ def credential_token() -> str | None:
             return None
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"token credential {path} not readable: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"token credential not readable: {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"token credential not readable: {path}: {NOT_TEXT}") from None
     return read_token(path)
 
 
