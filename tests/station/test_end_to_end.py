@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.hub import HubProcess, LineClient
+from support.hub import WALKIE, HubProcess, LineClient
 from support.lines import DEADLINE
 from support.station import SimulatedStation
 
@@ -29,11 +29,14 @@ def stations(tmp_path: Path) -> Iterator[Callable[..., SimulatedStation]]:
     def start(
         *args: str,
         history: str = "station.sqlite3",
-        server: str = "",
+        config_lines: str = "",
         stdin: int = subprocess.PIPE,
     ) -> SimulatedStation:
+        """``walkie pi --simulate ARGS``; ``config_lines`` go into its config
+        file after the [server] table's history_db (more [server] keys, or
+        other tables)."""
         config = tmp_path / f"{len(started)}.toml"
-        config.write_text(f'[server]\nhistory_db = "{tmp_path / history}"\n{server}')
+        config.write_text(f'[server]\nhistory_db = "{tmp_path / history}"\n{config_lines}')
         station = SimulatedStation("--config", str(config), *args, stdin=stdin)
         started.append(station)
         return station
@@ -64,7 +67,7 @@ def test_the_station_says_how_its_hub_listens_as_walkie_server_does(stations, tm
     token = tmp_path / "token"
     token.write_text("sesame\n")
     token.chmod(0o600)
-    pi = stations("--port", "0", server=f'token_file = "{token}"\n')
+    pi = stations("--port", "0", config_lines=f'token_file = "{token}"\n')
     pi.wait_serving()
     banner = pi.log.first(lambda line: "listening on" in line)
     assert f"(plain TCP, token required, history {tmp_path / 'station.sqlite3'})" in banner
@@ -91,7 +94,7 @@ def test_a_simulated_station_with_nothing_on_its_stdin_runs_as_usual(stations) -
 
 
 def test_the_limits_in_the_config_file_reach_the_pis_hub(stations) -> None:
-    pi = stations("--port", "0", server="max_stations = 2\nmax_queued = 1\n")
+    pi = stations("--port", "0", config_lines="max_stations = 2\nmax_queued = 1\n")
     port = pi.wait_serving()
     pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
     alice = LineClient.connect(port, nick="alice")  # with the Pi, the hub is now full
@@ -182,6 +185,26 @@ def test_a_station_the_hub_refuses_for_good_fails_with_the_reason(
     assert pi.log.rest()[-1] == f"walkie pi: 127.0.0.1:{hub.port}: wrong or missing token"
 
 
+def test_a_station_logs_the_hub_certificate_it_pins_on_first_use(
+    stations, start_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    # The admin compares it with the fingerprint `walkie cert` printed.
+    made = subprocess.run(
+        [*WALKIE, "cert", "--out", str(tmp_path / "tls")],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=True,
+    )
+    fingerprint = made.stdout.split("fingerprint sha256:")[1].split()[0]
+    tls = tmp_path / "tls"
+    hub = start_hub("--tls-cert", str(tls / "hub.crt"), "--tls-key", str(tls / "hub.key"))
+    client = f'[client]\ntls = true\nknown_hubs = "{tmp_path / "known_hubs"}"\n'
+    pi = stations("--hub", f"127.0.0.1:{hub.port}", config_lines=client)
+    pinned = pi.log.first(lambda line: "on first use" in line)
+    assert pinned.endswith(f"trusting hub 127.0.0.1:{hub.port} on first use: sha256:{fingerprint}")
+
+
 def test_a_20x4_station_shows_three_messages_and_its_status_row(stations) -> None:
     pi = stations("--port", "0", "--lcd", "20x4")  # the firmware built for 20x4
     port = pi.wait_serving()
@@ -210,7 +233,9 @@ def test_a_station_whose_nick_is_taken_says_which_it_got(
 
 def test_a_quick_message_the_hub_refuses_says_so_on_the_lcd_and_in_the_log(stations) -> None:
     too_long = "far longer than sixteen"
-    pi = stations("--port", "0", server=f'max_line = 16\n[ptt]\nquick_messages = ["{too_long}"]\n')
+    pi = stations(
+        "--port", "0", config_lines=f'max_line = 16\n[ptt]\nquick_messages = ["{too_long}"]\n'
+    )
     pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
     hold_button(pi)
     pi.wait_lcd(lambda rows: rows[0].startswith("not sent: far"))

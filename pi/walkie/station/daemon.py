@@ -43,12 +43,13 @@ from walkie.client.session import (
     LinkChanged,
     LinkState,
     NickTaken,
+    Notice,
 )
 from walkie.errors import ConfigError
 from walkie.known_hubs import HubSecurity, KnownHubs, pinned_to
 from walkie.lcd.screen import LcdSize, Screen
 from walkie.paths import default_history_db
-from walkie.secrets import find_token, optional_tls_context
+from walkie.secrets import find_token, optional_tls_context, read_file
 from walkie.station.config import StationConfig
 from walkie.station.gpio import GpioParts, LedMode
 from walkie.station.ptt import Action, KeyDown, KeyUp, PushToTalk, Selected
@@ -219,6 +220,8 @@ class Station:
                 self._send_quick_message()
             case Floor(holder=None):
                 self._floor_requested = False
+            case Notice(text=text):  # e.g. a hub's certificate pinned on first use
+                log.info("%s", text)
             case NickTaken(wanted=wanted, given=given):
                 log.warning("nick %s is taken: this station is %s", wanted, given)
             case Error(text=reason, message_text=str(message)):
@@ -371,11 +374,12 @@ def _hub_security(config: StationConfig) -> HubSecurity:
         server = config.server
         check = None
         if server.tls_cert is not None:
+            certificate = read_file(server.tls_cert, "server.tls_cert")
             try:
-                check = pinned_to(fingerprint(server.tls_cert.read_bytes()))
-            except (OSError, ValueError) as exc:
+                check = pinned_to(fingerprint(certificate))
+            except ValueError:  # PEM armour without its end
                 raise ConfigError(
-                    f"server.tls_cert: cannot read {server.tls_cert}: {exc}"
+                    f"server.tls_cert: {server.tls_cert} is not a PEM certificate"
                 ) from None
         return HubSecurity(find_token(server.token_file), check)
     client = config.client
