@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from support.hub import DEADLINE, WALKIE
+from walkie.secrets import credential_token
 
 
 def walkie_server(
@@ -128,3 +129,21 @@ def test_a_token_credential_that_cannot_be_read_is_told_in_plain_words(tmp_path:
         1,
         f"walkie server: token credential not readable: {credentials / 'token'}: not UTF-8 text\n",
     )
+
+
+def test_an_empty_token_credential_is_refused_but_the_units_fallback_means_no_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python3 -c ... > /etc/walkie/token` that failed leaves an empty file:
+    # that must not quietly give an open channel.
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "token").write_text("")
+    result = walkie_server(tmp_path, credentials=credentials)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"walkie server: token credential {credentials / 'token'} is blank:"
+    )
+    (credentials / "token").write_text("\n")  # SetCredential=token:\n, no token file
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    assert credential_token() is None

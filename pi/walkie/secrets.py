@@ -19,6 +19,10 @@ from walkie.errors import ConfigError
 CREDENTIAL_NAME = "token"
 MAX_TOKEN_LENGTH = 256
 NOT_TEXT = "not UTF-8 text"
+NO_TOKEN_FILE = "\n"
+"""The token credential the unit sets when /etc/walkie/token does not exist
+(``SetCredential=token:\n``): a channel without a token. Any other blank
+credential is an empty token file, refused."""
 
 
 def read_file(path: Path, what: str) -> bytes:
@@ -72,11 +76,15 @@ def credential_token() -> str | None:
     if not directory:
         return None
     path = Path(directory) / CREDENTIAL_NAME
-    # The unit's fallback credential (SetCredential=token:\n) is blank when no
-    # token file exists: that means an open hub, not an error.
     try:
-        if not path.read_text(encoding="utf-8").strip():
+        text = path.read_text(encoding="utf-8")
+        if text == NO_TOKEN_FILE:
             return None
+        if not text.strip():  # a token file left empty, say by a failed command
+            raise ConfigError(
+                f"token credential {path} is blank: write the token in the file the unit"
+                " loads (/etc/walkie/token), or remove that file for a channel without one"
+            )
     except FileNotFoundError:
         return None
     except OSError as exc:
