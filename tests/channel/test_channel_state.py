@@ -425,3 +425,16 @@ def test_a_connection_that_never_presents_the_token_is_closed_within_30_s() -> N
     assert net.lines(silent) == ["! no token within 30 s, bye"]
     assert net.closed == {silent}
     assert net.channel.next_deadline() is None
+
+
+def test_quitting_with_lines_waiting_for_the_floor_says_they_are_not_sent(net: Net) -> None:
+    holder, leaver = net.connect(1, "holder"), net.connect(2, "leaver")
+    net.say(holder, "/talk")
+    net.say(leaver, "first")
+    net.say(leaver, "second")
+    net.lines(leaver)
+    net.say(leaver, "/quit")
+    assert net.lines(leaver) == [
+        "! 2 queued lines not sent: you left before the floor",
+        "* bye",
+    ]

@@ -295,6 +295,26 @@ def test_a_script_that_ends_its_input_gets_its_answers_and_is_hung_up(
     listener.expect_line("* piper left")
 
 
+def test_a_script_whose_line_waits_for_the_floor_stays_until_it_is_sent(
+    start_hub: StartHub,
+) -> None:
+    # `echo "meeting at 5" | nc -N hub 32000` while someone talks: the line
+    # is queued, and ending the input must not throw it away.
+    hub = start_hub()
+    holder = LineClient.connect(hub.port, "holder")
+    holder.send("/talk")
+    holder.expect_line("* holder is talking")
+    script = LineClient.connect(hub.port, "piper")
+    script.send("meeting at 5")
+    script.expect_line("* queued: holder is talking")
+    script.sock.shutdown(socket.SHUT_WR)
+    assert not script.closed_by_peer(timeout=0.5)  # it waits for the floor
+    holder.send("/over")
+    holder.expect_line("<piper> meeting at 5")
+    assert script.closed_by_peer()  # then the hub hangs up
+    holder.expect_line("* piper left")
+
+
 def test_a_station_that_quits_leaves_at_once_though_it_keeps_its_end_open(
     start_hub: StartHub,
 ) -> None:

@@ -140,6 +140,9 @@ class Hub:
         self._closed = False
         self._lingering: set[_StationConnection] = set()
         """Hung up on, no longer in the channel: waiting for the station to close."""
+        self._leaving: set[_StationConnection] = set()
+        """Finished sending while lines of theirs waited for the floor: hung up
+        on once those are sent."""
         self._server: asyncio.Server | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
@@ -224,6 +227,7 @@ class Hub:
 
     def detach(self, connection: _StationConnection, reason: str) -> None:
         self._lingering.discard(connection)
+        self._leaving.discard(connection)
         if self._connections.pop(connection.conn, None) is None:
             return
         if self._full:
@@ -262,6 +266,8 @@ class Hub:
                 connection = self._connections.get(output.conn)
                 if connection is not None:
                     self.hang_up(connection)
+        if self._leaving:
+            self._hang_up_on_the_sent()
         self._schedule_tick()
         if batch and not self.handling_read and self._flush_handle is None:
             self._flush_handle = self.loop.call_soon(self.flush)
@@ -315,6 +321,21 @@ class Hub:
         connection.finish(data)  # first: while it is backlogged, its bytes go in order
         self.detach(connection, "left")
         self._until_closed(connection)
+
+    def hang_up_once_sent(self, connection: _StationConnection) -> None:
+        """Hang up on a station that has finished sending (``nc -N``, a
+        script's end of input) once none of its lines waits for the floor:
+        they are not lost for leaving early. The floor's timeout bounds the wait."""
+        if self.channel.waiting_lines(connection.conn):
+            self._leaving.add(connection)
+        else:
+            self.hang_up(connection)
+
+    def _hang_up_on_the_sent(self) -> None:
+        sent = [c for c in self._leaving if not self.channel.waiting_lines(c.conn)]
+        for connection in sent:
+            self._leaving.discard(connection)
+            self.hang_up(connection)
 
     def _until_closed(self, connection: _StationConnection) -> None:
         """Close a station hung up on with the hub, should it stop first."""
@@ -601,7 +622,7 @@ class _StationConnection(asyncio.BufferedProtocol):
             item = self._splitter.next_line()
             if item is None:
                 if self._eof:
-                    self.hub.hang_up(self)
+                    self.hub.hang_up_once_sent(self)
                 return
             if isinstance(item, LineTooLong):
                 self.hub.apply(self.hub.channel.line_too_long(self.conn))

@@ -326,6 +326,11 @@ class Channel:
         holder = self._floor.holder
         return None if holder is None else holder.nick
 
+    def waiting_lines(self, conn: int) -> int:
+        """How many of the station's lines wait for the floor."""
+        station = self._stations.get(conn)
+        return 0 if station is None else station.queued
+
     def nick_of(self, conn: int) -> str | None:
         station = self._stations.get(conn)
         return None if station is None else station.nick
@@ -471,6 +476,10 @@ class Channel:
             case cmd.Ping():
                 out.append(Send(station.conn, render.rich(t="pong")))
             case cmd.Quit():
+                if station.queued and not station.rich:  # a walkie client keeps its own
+                    lines = "line" if station.queued == 1 else "lines"
+                    text = f"{station.queued} queued {lines} not sent: you left before the floor"
+                    out.append(Send(station.conn, render.plain_error(text)))
                 self._notice(station, "bye", out)
                 out.append(Close(station.conn))
             case cmd.Hello():
