@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import selectors
 import signal
 import socket
@@ -445,6 +446,49 @@ def test_ids_too_large_to_store_are_refused_and_harm_no_one_else(start_hub: Star
     assert hub.log is not None
     hub.stop()
     assert "Traceback" not in hub.log.rest()
+
+
+def start_hub_with_open_files(
+    tmp_path: Path, soft: int, hard: int, *args: str
+) -> tuple[subprocess.Popen[bytes], LineReader, int]:
+    """`walkie server ARGS` started under an open-file limit of ``soft``/``hard``."""
+    hub = subprocess.Popen(
+        [*WALKIE, "server", "--port", "0", "--history-db", str(tmp_path / "h.sqlite3"), *args],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
+    )
+    assert hub.stderr is not None
+    log = LineReader(hub.stderr)
+    return hub, log, listening_port(log.first(lambda line: "listening on" in line))
+
+
+def test_the_hub_raises_its_open_file_limit_for_its_stations(tmp_path: Path) -> None:
+    # 1024 is a common soft limit (systemd's default), far below the hard one.
+    hub, _, _ = start_hub_with_open_files(tmp_path, 256, 8192, "--max-stations", "1000")
+    try:
+        limits = Path(f"/proc/{hub.pid}/limits").read_text()
+        soft = int(next(line for line in limits.splitlines() if "open files" in line).split()[3])
+        assert soft >= 1000
+    finally:
+        hub.terminate()
+        hub.wait(DEADLINE)
+
+
+def test_stations_beyond_the_open_file_limit_are_told_the_hub_is_full(tmp_path: Path) -> None:
+    # Not refused by the kernel without a word: the limit is said at start.
+    hub, log, port = start_hub_with_open_files(tmp_path, 100, 100)
+    try:
+        assert "the open-file limit (100) allows about 36 stations" in log.first(
+            lambda line: "open-file limit" in line
+        )
+        stations = [LineClient.connect(port) for _ in range(36)]  # each welcomed
+        newcomer = LineClient(socket.create_connection(("127.0.0.1", port), timeout=DEADLINE))
+        newcomer.expect_line("! the hub is full, try again later")
+        for station in [*stations, newcomer]:
+            station.close()
+    finally:
+        hub.terminate()
+        hub.wait(DEADLINE)
 
 
 def run_walkie(*args: str) -> subprocess.CompletedProcess[str]:

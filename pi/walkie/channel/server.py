@@ -38,6 +38,7 @@ from typing import cast
 
 from walkie.address import DEFAULT_PORT, format_address
 from walkie.channel.batch import PLAIN, RICH, Mode, OutputBatch
+from walkie.channel.descriptors import allow_stations
 from walkie.channel.fanout import MemberGroup, write_each
 from walkie.channel.history import History
 from walkie.channel.lines import LineSplitter, LineTooLong
@@ -135,6 +136,7 @@ class Hub:
         # until it has sent them.
         self.backlogged: set[_StationConnection] = set()
         self._next_conn = 1
+        self._max_stations = config.max_stations
         self._full = False
         """Refusing newcomers (logged once, when it starts, and when it ends)."""
         self._closed = False
@@ -154,6 +156,9 @@ class Hub:
         self.read_buffer = memoryview(bytearray(READ_SIZE))
 
     async def start(self) -> None:
+        # Beyond what the open-file limit allows, newcomers are told the hub
+        # is full rather than refused by the kernel without a word.
+        self._max_stations = allow_stations(self.config.max_stations)
         try:
             self._server = await self.loop.create_server(
                 self._new_connection,
@@ -212,12 +217,12 @@ class Hub:
         return _StationConnection(self, conn)
 
     def attach(self, connection: _StationConnection) -> None:
-        if len(self._connections) >= self.config.max_stations:
+        if len(self._connections) >= self._max_stations:
             if not self._full:
                 self._full = True
                 log.warning(
-                    "the hub is full (max_stations %d): refusing newcomers until one leaves",
-                    self.config.max_stations,
+                    "the hub is full (%d stations): refusing newcomers until one leaves",
+                    self._max_stations,
                 )
             connection.finish(plain_error("the hub is full, try again later"))
             self._until_closed(connection)

@@ -1,0 +1,42 @@
+"""The open-file limit a hub needs: one descriptor per station, and a few more.
+
+Most systems start a process with a soft limit of 1024 open files (systemd's
+default too) under a far higher hard limit. A hub of 4096 stations would
+turn newcomers away at about a thousand, without a word: the kernel refuses
+the accept. So the hub raises its soft limit as far as it needs, within the
+hard one, and says so when even that is too low.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+
+log = logging.getLogger(__name__)
+
+SPARE_DESCRIPTORS = 64
+"""Open files a hub needs besides its stations: the listening sockets, the
+history, the journal, the event loop's own, a station daemon's serial port."""
+
+
+def allow_stations(max_stations: int) -> int:
+    """Raise the soft open-file limit for ``max_stations``; returns how many
+    stations the limit now allows (``max_stations`` when all of them)."""
+    needed = max_stations + SPARE_DESCRIPTORS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        if raised > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return max_stations
+    allowed = max(0, soft - SPARE_DESCRIPTORS)
+    log.warning(
+        "the open-file limit (%d) allows about %d stations, not max_stations %d: "
+        "raise it (LimitNOFILE= in the unit, ulimit -n) or lower max_stations",
+        soft,
+        allowed,
+        max_stations,
+    )
+    return allowed
