@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from support.clients import Terminal
 from support.hub import TOKEN, WALKIE, HubProcess
+from walkie.client.ui import COMMANDS
 
 if TYPE_CHECKING:
     from support.clients import Probe
@@ -96,6 +97,23 @@ def test_commands_complete_with_tab(hub: Hub, terminal: Terminal) -> None:
     terminal.wait_for("> /history")
     terminal.press("Enter")
     terminal.wait_for("end of history")
+
+
+def test_chat_fills_the_screen_down_to_the_prompt_and_the_menu_still_opens(
+    hub: Hub, probe: Probe, terminal: Terminal
+) -> None:
+    for n in range(1, 31):  # more than the 24 rows
+        probe.say(f"chat line {n}")
+
+    def chat_down_to_the_prompt(screen: str) -> bool:
+        rows = screen.splitlines()
+        return rows[-3].endswith("> chat line 30") and rows[-2].rstrip() == ">"
+
+    # No blank rows kept for a menu that is closed: the prompt, then the status line.
+    terminal.wait_until(chat_down_to_the_prompt, "the last line right above the prompt")
+    terminal.type("/")
+    menu = terminal.wait_for("/quit — leave")  # the last of the commands: all of them show
+    assert all(command in menu for command in COMMANDS)
 
 
 def test_a_hub_that_cannot_be_reached_is_one_line_and_exit_1() -> None:

@@ -19,8 +19,10 @@ import zlib
 from collections.abc import Iterable
 
 from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -80,6 +82,10 @@ MAX_NICKS_SHOWN = 6
 QUIT_GRACE = 3.0
 """Seconds /quit waits for queued lines before leaving anyway."""
 STATUS_REFRESH = 0.5
+MENU_ROWS = 1 + len(COMMANDS)
+"""Rows the prompt takes while a command's name is typed: its own and the
+completion menu's, which then shows every command; the rest of the time it
+takes its own row only, leaving the others to the chat."""
 
 STYLE = Style.from_dict(
     {
@@ -98,6 +104,17 @@ def nick_colour(nick: str) -> str:
     return NICK_COLOURS[zlib.crc32(nick.lower().encode()) % len(NICK_COLOURS)]
 
 
+def is_command_name(text: str) -> bool:
+    """``text`` is a slash command's name being typed (no argument yet): the
+    only input that the completion menu opens for."""
+    return text.startswith("/") and " " not in text
+
+
+@Condition
+def typing_a_command_name() -> bool:
+    return is_command_name(get_app().current_buffer.document.text_before_cursor)
+
+
 class CommandCompleter(Completer):
     """Completes slash commands at the start of the line."""
 
@@ -105,7 +122,7 @@ class CommandCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> Iterable[Completion]:
         text = document.text_before_cursor
-        if not text.startswith("/") or " " in text:
+        if not is_command_name(text):
             return
         for command, help_text in COMMANDS.items():
             if command.startswith(text):
@@ -393,7 +410,11 @@ async def run_terminal(
     ui = TerminalClient(conn)
     prompt: PromptSession[str] = PromptSession(
         completer=CommandCompleter(),
-        complete_while_typing=True,
+        # prompt_toolkit keeps room for the menu while completing as you type
+        # is on: only while a command's name is typed, or it would take
+        # MENU_ROWS rows from the chat all the time.
+        complete_while_typing=typing_a_command_name,
+        reserve_space_for_menu=MENU_ROWS,
         history=InMemoryHistory(),
         bottom_toolbar=ui.status,
         refresh_interval=STATUS_REFRESH,
