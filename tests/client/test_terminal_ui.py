@@ -76,6 +76,17 @@ def test_typed_input_survives_incoming_lines(hub: Hub, probe: Probe, terminal: T
     probe.wait_for("<alice> half a line")
 
 
+def test_a_narrow_terminal_still_shows_who_is_talking(hub: Hub, probe: Probe) -> None:
+    screen = Terminal(*WALKIE, "client", hub.address, "--nick", "alice", width=30, height=10)
+    try:
+        screen.wait_for("connected to")
+        probe.say("/talk")
+        row = screen.status_line(lambda row: "is talking" in row)
+    finally:
+        screen.close()
+    assert row.startswith(" ● ") and "127.0.0.1" not in row  # the address made room
+
+
 def test_the_status_line_tells_of_a_lost_hub_and_lines_typed_meanwhile_arrive_once(
     hub: Hub, terminal: Terminal
 ) -> None:

@@ -2,7 +2,8 @@
 
 Owns only presentation: a prompt whose typed input is never garbled by
 incoming lines (they are printed above it through ``patch_stdout``), a bottom
-status line (link state, stations, who is talking, our lines waiting), slash
+status line (link state, who is talking, our lines waiting, stations: laid out
+for the terminal's width by :mod:`walkie.client.status_line`), slash
 commands with completion, input history and stable nick colours. Everything
 about the channel comes from :class:`~walkie.client.connection.ChannelConnection`
 events; every received string is sanitised again right before display.
@@ -48,6 +49,7 @@ from walkie.client.session import (
     Synced,
     Welcome,
 )
+from walkie.client.status_line import StatusFacts, status_line
 from walkie.known_hubs import HubSecurity
 from walkie.text import sanitize
 
@@ -77,8 +79,6 @@ NICK_COLOURS = (
     "ansibrightmagenta",
     "ansibrightcyan",
 )
-MAX_NICKS_SHOWN = 6
-"""Stations named on the status line; the rest are counted."""
 QUIT_GRACE = 3.0
 """Seconds /quit waits for queued lines before leaving anyway."""
 STATUS_REFRESH = 0.5
@@ -252,43 +252,20 @@ class TerminalClient:
 
     def status(self) -> FormattedText:
         conn = self.conn
-        state = conn.state
-        # Link, floor and unsent lines first: a narrow terminal cuts the
-        # station list at the end, never who is talking.
-        parts: list[tuple[str, str]] = []
-        if state is LinkState.CONNECTED:
-            parts.append(("class:status.ok", f" ● {conn.nick}@{conn.address} "))
-            holder = conn.holder
-            if holder is None:
-                parts.append(("class:status", "| floor free "))
-            elif holder == conn.nick:
-                parts.append(("class:status.ok", "| you are talking "))
-            else:
-                parts.append(("class:status.bad", f"| {holder} is talking "))
-        elif state is LinkState.CLOSED:
-            parts.append(("class:status.bad", f" ✕ closed {self.fatal or ''} "))
-        else:
-            if state is LinkState.CONNECTING:
-                text = f" ○ connecting to {conn.address} "
-            elif self.retry_at is not None:
-                wait = max(0.0, self.retry_at - time.monotonic())
-                text = f" ○ reconnecting to {conn.address} in {wait:.0f}s "
-            else:
-                text = f" ○ disconnected from {conn.address} "
-            if self.link_reason:
-                text += f"({self.link_reason}) "
-            parts.append(("class:status.bad", text))
-        waiting = conn.outbox
-        if waiting:
-            queued = sum(1 for entry in waiting if entry.queued)
-            detail = f", {queued} waiting for the floor" if queued else ""
-            parts.append(("class:status.bad", f"| {len(waiting)} unsent{detail} "))
-        if state is LinkState.CONNECTED:
-            nicks = conn.stations
-            shown = ", ".join(nicks[:MAX_NICKS_SHOWN])
-            more = f" +{len(nicks) - MAX_NICKS_SHOWN}" if len(nicks) > MAX_NICKS_SHOWN else ""
-            parts.append(("class:status", f"| {len(nicks)} on: {shown}{more} "))
-        return FormattedText([(style, sanitize(text)) for style, text in parts])
+        outbox = conn.outbox
+        facts = StatusFacts(
+            state=conn.state,
+            address=conn.address,
+            nick=conn.nick,
+            holder=conn.holder,
+            stations=conn.stations,
+            unsent=len(outbox),
+            waiting_for_floor=sum(1 for entry in outbox if entry.queued),
+            retry_in=None if self.retry_at is None else max(0.0, self.retry_at - time.monotonic()),
+            link_reason=self.link_reason,
+            fatal=self.fatal,
+        )
+        return FormattedText(status_line(facts, get_app().output.get_size().columns))
 
     # --- input -------------------------------------------------------------------------
 
