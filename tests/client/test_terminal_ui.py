@@ -235,3 +235,10 @@ def test_a_line_refused_is_said_and_the_exit_code_tells_of_it(tmp_path: Path) ->
         screen.wait_for("not delivered")
         screen.type("/quit", enter=True)
         screen.wait_for("[exit 1]")
+
+
+def test_a_line_too_long_is_quoted_by_its_beginning_only(hub: Hub, terminal: Terminal) -> None:
+    terminal.type("L" * 1200, enter=True)  # the hub takes 1000 bytes
+    shown = terminal.wait_for("…' not de")  # two rows at most, on 100 columns
+    assert f"! line too long (1200 bytes; the hub takes 1000): '{'L' * 40}…' not de" in shown
+    assert shown.count("L") == 40

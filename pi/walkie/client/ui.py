@@ -82,6 +82,9 @@ NICK_COLOURS = (
 QUIT_GRACE = 3.0
 """Seconds /quit waits for queued lines before leaving anyway."""
 STATUS_REFRESH = 0.5
+QUOTED_CHARS = 40
+"""Characters of a refused line that the error saying so quotes: enough to
+tell which line it was; a line of 1000 bytes quoted whole filled the screen."""
 MENU_ROWS = 1 + len(COMMANDS)
 """Rows the prompt takes while a command's name is typed: its own and the
 completion menu's, which then shows every command; the rest of the time it
@@ -102,6 +105,11 @@ STYLE = Style.from_dict(
 def nick_colour(nick: str) -> str:
     """The same colour for the same nick, on every run and every machine."""
     return NICK_COLOURS[zlib.crc32(nick.lower().encode()) % len(NICK_COLOURS)]
+
+
+def quoted_briefly(text: str) -> str:
+    """``text`` quoted, cut to its first QUOTED_CHARS characters and '…' if longer."""
+    return repr(text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS] + "…")
 
 
 def is_command_name(text: str) -> bool:
@@ -184,7 +192,7 @@ class TerminalClient:
                 self.fatal = event.text  # the one line the client ends with
             elif event.message_text is not None:
                 self.refused += 1
-                self._error(f"{event.text}: {event.message_text!r} not delivered")
+                self._error(f"{event.text}: {quoted_briefly(event.message_text)} not delivered")
             else:
                 self._error(event.text)
         elif isinstance(event, LinkChanged):
