@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from support.clients import Terminal
 from support.hub import TOKEN, WALKIE, HubProcess
+from walkie.channel.history import History
 from walkie.client.ui import COMMANDS
 
 if TYPE_CHECKING:
@@ -184,6 +187,16 @@ def test_a_floor_that_timed_out_is_told_as_such(tmp_path: Path) -> None:
         screen.type("/talk", enter=True)
         screen.wait_for("you have the floor")
         screen.wait_for("* alice's floor timed out; the floor is free")
+
+
+def test_a_stored_message_from_another_day_shows_its_date(tmp_path: Path) -> None:
+    last_week = time.time() - 8 * 24 * 3600
+    history = History(tmp_path / "h.sqlite3")
+    history.append("olduser", "said last week", ts=last_week)
+    history.close()
+    when = datetime.fromtimestamp(last_week).strftime("%Y-%m-%d %H:%M")
+    with alice_at_a_hub_with(tmp_path) as screen:
+        screen.wait_for(f"[history {when}] <olduser> said last week")
 
 
 def test_commands_that_change_nothing_say_why(hub: Hub, probe: Probe, terminal: Terminal) -> None:

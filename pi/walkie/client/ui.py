@@ -9,8 +9,8 @@ about the channel comes from :class:`~walkie.client.connection.ChannelConnection
 events; every received string is sanitised again right before display.
 
 Lines shown: ``<nick> text`` (nick in its colour), ``[history HH:MM] <nick>
-text`` (dimmed) for stored messages, ``* text`` for notices, ``! text`` for
-errors.
+text`` (dimmed) for stored messages (``[history YYYY-MM-DD HH:MM]`` for one
+from another day), ``* text`` for notices, ``! text`` for errors.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Iterable
+from datetime import date, datetime
 
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.application import get_app
@@ -107,6 +108,18 @@ def nick_colour(nick: str) -> str:
     return NICK_COLOURS[zlib.crc32(nick.lower().encode()) % len(NICK_COLOURS)]
 
 
+def history_stamp(ts: float, today: date) -> str:
+    """When a stored message was sent, in local time: ``HH:MM`` on ``today``,
+    ``YYYY-MM-DD HH:MM`` on any other day, ``--:--`` when not known."""
+    try:
+        sent = datetime.fromtimestamp(ts) if ts else None
+    except (OverflowError, ValueError, OSError):  # the hub's number, and no hub is trusted
+        sent = None
+    if sent is None:
+        return "--:--"
+    return sent.strftime("%H:%M" if sent.date() == today else "%Y-%m-%d %H:%M")
+
+
 def quoted_briefly(text: str) -> str:
     """``text`` quoted, cut to its first QUOTED_CHARS characters and '…' if longer."""
     return repr(text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS] + "…")
@@ -170,7 +183,7 @@ class TerminalClient:
     ) -> None:
         nick_style = nick_colour(nick)
         if history:
-            stamp = time.strftime("%H:%M", time.localtime(ts)) if ts else "--:--"
+            stamp = history_stamp(ts, date.today())
             self._print(
                 ("class:history", f"[history {stamp}] "),
                 (f"{nick_style} italic", f"<{nick}>"),
