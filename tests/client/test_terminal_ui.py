@@ -227,6 +227,21 @@ def test_leaving_with_lines_undelivered_says_so_and_exits_1(hub: Hub, terminal: 
     assert "! 1 line was not delivered" in shown
 
 
+def test_ctrl_c_while_leaving_still_says_what_was_not_delivered(
+    hub: Hub, terminal: Terminal
+) -> None:
+    hub.kill()
+    terminal.wait_for("reconnecting")
+    terminal.type("never delivered", enter=True)
+    terminal.status_line(lambda row: row.endswith("1 unsent"))  # back at the prompt
+    terminal.press("C-d")
+    terminal.wait_until(lambda screen: "unsent" not in screen, "the prompt gone")
+    time.sleep(0.3)  # the terminal back in cooked mode; the client waits 3 s for the line
+    terminal.press("C-c")
+    shown = terminal.wait_for("[exit 130]")
+    assert "! 1 line was not delivered: you left with Ctrl-C while it waited for the link" in shown
+
+
 def test_ctrl_c_clears_a_typed_line_and_quits_on_an_empty_one(
     hub: Hub, probe: Probe, terminal: Terminal
 ) -> None:

@@ -15,6 +15,7 @@ from another day), ``* text`` for notices, ``! text`` for errors.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections.abc import Iterable
@@ -361,13 +362,27 @@ class TerminalClient:
         conn = self.conn
         if await conn.send(text) is None:
             return
-        if conn.state is not LinkState.CONNECTED:
-            note = "waits for the link"
-        elif conn.holder is not None and conn.holder != conn.nick:
-            note = f"waits for the floor: {conn.holder} is talking"
-        else:
-            note = ""
+        waits_for = self._what_our_lines_wait_for()
+        note = f"waits for {waits_for}" if waits_for else ""
         self.show_message(conn.nick or "me", sanitize(text).strip(), note=note)
+
+    def _what_our_lines_wait_for(self) -> str | None:
+        """``the link``, ``the floor: NICK is talking``, or None (the hub's ack,
+        which is not worth a note)."""
+        conn = self.conn
+        if conn.state is not LinkState.CONNECTED:
+            return "the link"
+        if conn.holder is not None and conn.holder != conn.nick:
+            return f"the floor: {conn.holder} is talking"
+        return None
+
+    def lost_to_ctrl_c(self) -> str:
+        """What the lines still waiting became when Ctrl-C cut the wait short."""
+        count = len(self.conn.outbox)
+        lines = "line was" if count == 1 else "lines were"
+        waiting = f" while {'it' if count == 1 else 'they'} waited for"
+        reason = f"{waiting} {self._what_our_lines_wait_for() or 'the hub'}"
+        return f"{count} {lines} not delivered: you left with Ctrl-C{reason}"
 
 
 def _ctrl_c_clears_a_line() -> KeyBindings:
@@ -396,7 +411,9 @@ async def run_terminal(
 ) -> int:
     """Run the interactive client until /quit, Ctrl-D or Ctrl-C (on an empty
     line; with text typed, Ctrl-C clears it); returns the exit
-    code: 1 when lines typed were not delivered or were refused, as in pipe mode."""
+    code: 1 when lines typed were not delivered or were refused, as in pipe mode.
+    Ctrl-C while /quit waits for our lines leaves at once, saying how many are
+    lost, and ends in KeyboardInterrupt (exit 130)."""
     conn = ChannelConnection(
         host,
         port,
@@ -449,6 +466,13 @@ async def run_terminal(
                 except Exception as exc:  # leaving anyway; say what was lost
                     print_formatted_text(f"! {exc}")
                     undelivered = True
+        except asyncio.CancelledError:
+            # Ctrl-C away from the prompt (while /quit waits for our lines, or
+            # a paste for room in the outbox): asyncio.run cancels us, and
+            # then exits 130. Leave at once, but not in silence.
+            if conn.outbox:
+                print_formatted_text(f"! {ui.lost_to_ctrl_c()}")
+            raise
         finally:
             await conn.close()
     if ui.fatal is not None:  # the link's own words when it has them
