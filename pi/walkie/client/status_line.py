@@ -8,8 +8,8 @@ In order: the link (``● nick@host:port``, or how it stands), who is talking,
 our lines not yet delivered, the stations on the channel. A narrow terminal
 shortens the least useful first: the hub's address (the user typed it), the
 station names, what unsent lines wait for, our own nick, the station count.
-The link's state and who is talking are never shortened; whatever still does
-not fit is cut at the end.
+What the link is doing (``●``, ``○ reconnecting in 3s``) and who is talking
+stay whole; whatever still does not fit is cut at the end.
 """
 
 from __future__ import annotations
@@ -54,13 +54,22 @@ class StatusFacts:
     """Why the link closed for good."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Part:
     """One part of the line: its style and its texts, longest first, the
     last the shortest it may become ("" for dropped)."""
 
     style: str
     texts: tuple[str, ...]
+    shown: int = 0
+    """Which of the texts the line shows."""
+
+    @property
+    def text(self) -> str:
+        return self.texts[self.shown]
+
+    def shorten(self) -> None:
+        self.shown = min(self.shown + 1, len(self.texts) - 1)
 
 
 def status_line(facts: StatusFacts, width: int) -> list[tuple[str, str]]:
@@ -69,11 +78,9 @@ def status_line(facts: StatusFacts, width: int) -> list[tuple[str, str]]:
     unsent = _unsent(facts)
     stations = _stations(facts)
     parts = [part for part in (link, _floor(facts), unsent, stations) if part is not None]
-    shown = {id(part): 0 for part in parts}  # index into each part's texts
 
     def line() -> list[tuple[str, str]]:
-        chosen = [(part.style, part.texts[shown[id(part)]]) for part in parts]
-        return [(style, text) for style, text in chosen if text]
+        return [(part.style, part.text) for part in parts if part.text]
 
     # One step shorter each: the address, the names one by one, the unsent
     # lines' detail, the nick, the station count.
@@ -82,8 +89,8 @@ def status_line(facts: StatusFacts, width: int) -> list[tuple[str, str]]:
     for part in steps:
         if _width(line()) <= width:
             break
-        if part is not None and shown[id(part)] < len(part.texts) - 1:
-            shown[id(part)] += 1
+        if part is not None:
+            part.shorten()
     return _cut(line(), width)
 
 
