@@ -72,7 +72,7 @@ def test_unsent_lines_survive_as_a_count() -> None:
     assert shown(waiting, 60) == " ● alice | bob is talking | 2 unsent | 2 on "
 
 
-def test_a_lost_link_keeps_its_state_and_countdown_and_the_unsent_count() -> None:
+def test_a_lost_link_keeps_its_state_and_the_unsent_count() -> None:
     lost = StatusFacts(
         LinkState.DISCONNECTED, ADDRESS, retry_in=3.2, link_reason="connection refused", unsent=1
     )
@@ -81,6 +81,7 @@ def test_a_lost_link_keeps_its_state_and_countdown_and_the_unsent_count() -> Non
     )
     assert shown(lost, 72) == " ○ reconnecting in 3s (connection refused) | 1 unsent "
     assert shown(lost, 40) == " ○ reconnecting in 3s | 1 unsent "
+    assert shown(lost, 30) == " ○ reconnecting | 1 unsent "
 
 
 def test_what_does_not_fit_even_so_is_cut_at_the_end() -> None:

@@ -7,9 +7,10 @@ never take more than that width.
 In order: the link (``● nick@host:port``, or how it stands), who is talking,
 our lines not yet delivered, the stations on the channel. A narrow terminal
 shortens the least useful first: the hub's address (the user typed it), the
-station names, what unsent lines wait for, our own nick, the station count.
-What the link is doing (``●``, ``○ reconnecting in 3s``) and who is talking
-stay whole; whatever still does not fit is cut at the end.
+station names, what unsent lines wait for, our own nick (or why the link is
+down), the station count, the countdown to the next reconnect.
+What the link is doing (``●``, ``○ reconnecting``) and who is talking stay
+whole; whatever still does not fit is cut at the end.
 """
 
 from __future__ import annotations
@@ -83,9 +84,10 @@ def status_line(facts: StatusFacts, width: int) -> list[tuple[str, str]]:
         return [(part.style, part.text) for part in parts if part.text]
 
     # One step shorter each: the address, the names one by one, the unsent
-    # lines' detail, the nick, the station count.
+    # lines' detail, the nick (or why the link is down), the station count,
+    # the countdown to the next reconnect.
     names = len(stations.texts) - 2 if stations is not None else 0
-    steps = [link, *[stations] * names, unsent, link, stations]
+    steps = [link, *[stations] * names, unsent, link, stations, link]
     for part in steps:
         if _width(line()) <= width:
             break
@@ -95,7 +97,8 @@ def status_line(facts: StatusFacts, width: int) -> list[tuple[str, str]]:
 
 
 def _link(facts: StatusFacts) -> _Part:
-    """Texts: everything; without the address; the state alone."""
+    """Texts: everything; without the address (connected: our nick and the
+    dot); without the reason; the state alone (each no shorter than the last)."""
     state = facts.state
     if state is LinkState.CONNECTED:
         return _part(OK, f" ● {facts.nick}@{facts.address} ", f" ● {facts.nick} ", " ● ")
@@ -112,7 +115,11 @@ def _link(facts: StatusFacts) -> _Part:
         doing, where = "disconnected", f"from {facts.address} "
     why = f"({facts.link_reason}) " if facts.link_reason else ""
     return _part(
-        BAD, f" ○ {doing} {where}{when}{why}", f" ○ {doing} {when}{why}", f" ○ {doing} {when}"
+        BAD,
+        f" ○ {doing} {where}{when}{why}",
+        f" ○ {doing} {when}{why}",
+        f" ○ {doing} {when}",
+        f" ○ {doing} ",
     )
 
 
