@@ -367,6 +367,31 @@ def test_ctrl_c_while_stdin_stays_open_exits_130_quietly(hub: Hub) -> None:
     assert (client.returncode, errors) == (130, "* bye\n")
 
 
+def test_ctrl_c_while_lines_wait_for_the_floor_says_they_are_not_delivered(hub: Hub) -> None:
+    holder = LineClient.connect(hub.port, "holder")
+    holder.send("/talk")
+    holder.expect_line("* holder is talking")
+    client = subprocess.Popen(
+        [*WALKIE, "client", hub.address, "--delivery-timeout", "60"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=client_env(),
+    )
+    assert client.stdin is not None
+    client.stdin.write("after you\n")
+    client.stdin.close()
+    holder.expect(lambda line: line.endswith("joined (2 on the channel)"))
+    time.sleep(0.5)  # its line queued, it waits for delivery
+    client.send_signal(signal.SIGINT)
+    assert client.wait(DEADLINE) == 130
+    assert client.stderr is not None
+    assert client.stderr.read().splitlines()[0] == (
+        "! 1 line was not delivered: you left with Ctrl-C"
+        " (waiting for the floor: holder is talking)"
+    )
+
+
 def test_a_line_longer_than_the_biggest_limit_is_refused_not_cut(
     tmp_path: Path, run_client: RunClient
 ) -> None:

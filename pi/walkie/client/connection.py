@@ -208,17 +208,20 @@ class ChannelConnection:
             async with asyncio.timeout(timeout):
                 await self._wait_for(lambda: not self.session.outbox)
         except TimeoutError:
-            outbox = self.session.outbox
-            lines = "line was" if len(outbox) == 1 else "lines were"
-            connected = self.state is LinkState.CONNECTED
-            why = (
-                f"waiting for the floor: {self.session.holder or 'someone'} is talking"
-                if connected and any(entry.queued for entry in outbox)
-                else f"link {self.state.value}{self._reason_suffix()}"
-            )
             raise DeliveryTimeout(
-                f"{len(outbox)} {lines} not delivered within {timeout:g} s ({why})"
+                f"{self.undelivered()} within {timeout:g} s ({self.why_undelivered()})"
             ) from None
+
+    def undelivered(self) -> str:
+        """How many lines still wait, as the client says when it leaves without them."""
+        count = len(self.session.outbox)
+        return f"{count} {'line was' if count == 1 else 'lines were'} not delivered"
+
+    def why_undelivered(self) -> str:
+        """What the lines still waiting wait for."""
+        if self.state is LinkState.CONNECTED and any(e.queued for e in self.session.outbox):
+            return f"waiting for the floor: {self.session.holder or 'someone'} is talking"
+        return f"link {self.state.value}{self._reason_suffix()}"
 
     async def wait_closed(self) -> None:
         """Wait until the link has ended for good (closed, or a fatal failure)."""

@@ -100,7 +100,13 @@ async def run_pipe(
             await conn.send(text)
         if conn.failure is not None:
             raise conn.failure
-        await conn.wait_delivered(delivery_timeout)
+        try:
+            await conn.wait_delivered(delivery_timeout)
+        except asyncio.CancelledError:  # Ctrl-C
+            if conn.session.outbox:
+                why = conn.why_undelivered()
+                _write(err, f"! {conn.undelivered()}: you left with Ctrl-C ({why})\n")
+            raise
     finally:
         await conn.close()
     if refused:
