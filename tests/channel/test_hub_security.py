@@ -59,6 +59,13 @@ def test_wrong_tokens_are_refused_slowly_then_disconnected(
         guesser.expect_line("! wrong token")
     guesser.expect_line("! wrong token; too many tries, bye")
     assert guesser.closed_by_peer()
+    # The admin (or fail2ban) learns where the guesses came from, once for
+    # the burst: one line per 10 s at most.
+    host, port = guesser.sock.getsockname()[:2]
+    assert hub.log is not None
+    hub.stop()
+    reports = [line for line in hub.log.rest() if "wrong token" in line]
+    assert reports == [f"WARNING walkie.channel.server: wrong token from {host}:{port}"]
 
 
 def test_auth_on_a_hub_without_a_token_says_none_is_needed(start_hub: StartHub) -> None:

@@ -64,6 +64,9 @@ IDLE_SWEEP_INTERVAL = 10.0
 RICH_IDLE_TIMEOUT = DEAD_PEER_DEADLINE - IDLE_SWEEP_INTERVAL
 """Rich clients ping every 20 s; one silent for this long is gone, and the
 sweep that notices comes within the deadline."""
+WRONG_TOKEN_LOG_INTERVAL = 10.0
+"""Seconds between log lines about wrong tokens: a flood of guesses is one
+line per interval, with their count."""
 SLOW_DOWN_NOTICE_INTERVAL = 10.0
 BACKLOG_GRACE = 5.0
 """Seconds a station may stay above its send buffer before it is dropped."""
@@ -142,6 +145,8 @@ class Hub:
         self._closed = False
         self._lingering: set[_StationConnection] = set()
         """Hung up on, no longer in the channel: waiting for the station to close."""
+        self._wrong_tokens = 0
+        self._wrong_token_logged = -WRONG_TOKEN_LOG_INTERVAL
         self._leaving: set[_StationConnection] = set()
         """Finished sending while lines of theirs waited for the floor: hung up
         on once those are sent."""
@@ -266,6 +271,7 @@ class Hub:
             elif isinstance(output, Penalty):
                 connection = self._connections.get(output.conn)
                 if connection is not None:
+                    self._log_wrong_token(connection)
                     connection.pause(output.seconds)
             elif isinstance(output, Close):
                 connection = self._connections.get(output.conn)
@@ -341,6 +347,22 @@ class Hub:
         for connection in sent:
             self._leaving.discard(connection)
             self.hang_up(connection)
+
+    def _log_wrong_token(self, connection: _StationConnection) -> None:
+        """A wrong token, with where it came from (for the admin, or fail2ban);
+        a flood of them one line per :data:`WRONG_TOKEN_LOG_INTERVAL`."""
+        self._wrong_tokens += 1
+        now = time.monotonic()
+        if now - self._wrong_token_logged < WRONG_TOKEN_LOG_INTERVAL:
+            return
+        others = self._wrong_tokens - 1
+        log.warning(
+            "wrong token from %s%s",
+            connection.peer,
+            f" (and {others} more since the last report)" if others else "",
+        )
+        self._wrong_tokens = 0
+        self._wrong_token_logged = now
 
     def _until_closed(self, connection: _StationConnection) -> None:
         """Close a station hung up on with the hub, should it stop first."""
@@ -451,11 +473,15 @@ class _StationConnection(asyncio.BufferedProtocol):
         self._backlog_check: asyncio.TimerHandle | None = None
         self._socket_fd: int | None = None
         """Where this station's bytes may go straight to the socket (plain TCP)."""
+        self.peer = "an unknown address"
+        """The station's address and port, for the log."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
         self.transport.set_write_buffer_limits(high=self.hub.config.max_send_buffer)
+        peer = transport.get_extra_info("peername")
+        self.peer = format_address(*peer[:2]) if peer else "an unknown address"
         sock = transport.get_extra_info("socket")
         if sock is not None:
             _enable_keepalive(sock)
