@@ -212,6 +212,26 @@ def test_a_real_install_refuses_to_run_without_root(sandbox: Sandbox, tmp_path: 
     assert sandbox.system_tool_calls() == []
 
 
+def test_a_real_install_where_systemd_is_not_running_changes_nothing(sandbox: Sandbox) -> None:
+    # A chroot or a container: root, systemctl, but no systemd to reload.
+    bin_dir = Path(sandbox.env["PATH"].split(os.pathsep)[0])
+    stand_ins = {
+        "id": "echo 0",
+        "systemctl": "echo offline; exit 1",
+        **{
+            tool: f'echo "{tool} $*" >> "{sandbox.calls}"'
+            for tool in ("install", "mkdir", "chmod", "cp", "rm", "systemd-sysusers", "python3")
+        },
+    }
+    for tool, body in stand_ins.items():
+        (bin_dir / tool).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / tool).chmod(0o755)
+    result = sandbox.run(INSTALL)
+    assert result.returncode == 1
+    assert "systemd is not running here" in result.stderr and "--destdir" in result.stderr
+    assert sandbox.system_tool_calls() == []
+
+
 @pytest.mark.parametrize("script", [INSTALL, UNINSTALL], ids=["install", "uninstall"])
 def test_help_and_a_wrong_option(sandbox: Sandbox, script: Path) -> None:
     result = sandbox.run(script, "--help")
