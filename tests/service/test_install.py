@@ -220,7 +220,10 @@ def test_a_real_install_where_systemd_is_not_running_changes_nothing(sandbox: Sa
         "systemctl": "echo offline; exit 1",
         **{
             tool: f'echo "{tool} $*" >> "{sandbox.calls}"'
-            for tool in ("install", "mkdir", "chmod", "cp", "rm", "systemd-sysusers", "python3")
+            for tool in (
+                *("install", "mkdir", "chmod", "chown", "cp", "rm", "python3"),
+                *("systemd-sysusers", "apt-get", "udevadm"),
+            )
         },
     }
     for tool, body in stand_ins.items():
