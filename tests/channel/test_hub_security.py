@@ -128,6 +128,8 @@ def test_the_history_files_are_readable_by_the_hubs_user_alone(
     assert {path.name: oct(path.stat().st_mode & 0o777) for path in files} == {
         path.name: "0o600" for path in files
     }
+    # The directory it made too: no one may swap the files in it.
+    assert oct(history_db.parent.stat().st_mode & 0o777) == "0o700"
 
 
 def test_a_world_readable_token_file_is_refused(tmp_path: Path, token_file: Path) -> None:

@@ -86,7 +86,7 @@ def _create_private(path: Path) -> None:
     database file's permissions, whatever the umask (the journal is made
     the same way)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:  # a file where its directory should be
         reason = os.strerror(errno.ENOTDIR)
         raise NotADirectoryError(errno.ENOTDIR, reason, str(path.parent)) from None
