@@ -621,8 +621,9 @@ class _StationConnection(asyncio.BufferedProtocol):
 
     def drop(self, reason: str) -> None:
         log.info(
-            "dropping connection %d: %s (%d bytes unsent)",
+            "connection %d from %s %s (%d bytes unsent)",
             self.conn,
+            self.peer,
             reason,
             self.transport.get_write_buffer_size(),
         )

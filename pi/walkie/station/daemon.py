@@ -362,7 +362,8 @@ class Station:
                 self.on_screen(screen)
         status = f"channel {self.view.link.value}, {self._board_state}"
         if self.view.stations is not None:
-            status += f", {self.view.stations} stations"
+            count = self.view.stations
+            status += f", {count} station{'' if count == 1 else 's'}"
         if status != self._status:
             self._status = status
             self.notifier.status(status)
