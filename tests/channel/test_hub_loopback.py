@@ -491,6 +491,19 @@ def test_stations_beyond_the_open_file_limit_are_told_the_hub_is_full(tmp_path: 
         hub.wait(DEADLINE)
 
 
+def test_with_v_the_hub_logs_who_comes_and_goes(start_hub: StartHub) -> None:
+    hub = start_hub("-v")
+    alice = LineClient.connect(hub.port, "alice")
+    host, port = alice.sock.getsockname()[:2]
+    alice.send("/quit")
+    assert alice.closed_by_peer()
+    assert hub.log is not None
+    hub.stop()
+    log = hub.log.rest()
+    assert f"INFO walkie.channel.server: connection 1 from {host}:{port}" in log
+    assert "INFO walkie.channel.server: connection 1 (alice) closed: left" in log
+
+
 def run_walkie(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*WALKIE, *args], capture_output=True, text=True, timeout=DEADLINE)
 

@@ -233,6 +233,7 @@ class Hub:
             self._until_closed(connection)
             return
         self._connections[connection.conn] = connection
+        log.info("connection %d from %s", connection.conn, connection.peer)
         self.apply(self.channel.connect(connection.conn, self.clock()))
 
     def detach(self, connection: _StationConnection, reason: str) -> None:
@@ -243,6 +244,8 @@ class Hub:
         if self._full:
             self._full = False
             log.info("the hub has room again")
+        nick = self.channel.nick_of(connection.conn)
+        log.info("connection %d (%s) closed: %s", connection.conn, nick, reason)
         self.leave_groups(connection.conn)
         self.backlogged.discard(connection)
         self.apply(self.channel.disconnect(connection.conn, self.clock(), reason))
