@@ -9,12 +9,16 @@ certificate, or the connection is refused with :class:`CertificateChanged`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from walkie.errors import ConnectError
 from walkie.paths import state_dir
+
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
+"""How a pinned certificate is written: its SHA-256 in lowercase hex."""
 
 CertificateCheck = Callable[[str, str], bool]
 """Called with a hub's address and certificate fingerprint: True if newly trusted,
@@ -64,10 +68,17 @@ class KnownHubs:
         except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable
             reason = exc.strerror if isinstance(exc, OSError) else "not text"
             raise ConnectError(f"cannot read the known hubs file {self.path}: {reason}") from None
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
             parts = line.split()
-            if len(parts) == 2 and parts[0] == address and parts[1].startswith("sha256:"):
+            if not parts or parts[0] != address:
+                continue
+            if len(parts) == 2 and _FINGERPRINT.fullmatch(parts[1]):
                 return parts[1].removeprefix("sha256:")
+            # Skipped, it would trust whatever certificate the hub shows next.
+            raise ConnectError(
+                f"{self.path} line {number}: not ADDRESS sha256:FINGERPRINT;"
+                f" mend it or remove it to trust hub {address} anew"
+            )
         return None
 
     def check(self, address: str, fingerprint: str) -> bool:

@@ -123,6 +123,22 @@ def test_a_known_hubs_path_that_is_not_a_file_is_one_line(
     )
 
 
+def test_a_damaged_line_for_the_hub_in_known_hubs_is_refused_not_skipped(
+    tls_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    # Skipped, the hub would be trusted on first use again without a word.
+    cert, key = make_certificate(tmp_path)
+    hub = tls_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    known = tmp_path / "known_hubs"
+    known.write_text(f"other:1 sha256:{'0' * 64}\n{hub.address} SHA256:\n")
+    result = run_client(hub.address, "--tls", "--known-hubs", str(known))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"walkie client: {known} line 2: not ADDRESS sha256:FINGERPRINT;"
+        f" mend it or remove it to trust hub {hub.address} anew"
+    )
+
+
 def run_client(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*WALKIE, "client", *args, "--connect-timeout", "5"],
