@@ -139,6 +139,22 @@ def test_a_damaged_line_for_the_hub_in_known_hubs_is_refused_not_skipped(
     )
 
 
+def test_a_hub_pinned_as_a_tls_hub_is_not_spoken_to_in_plain_text(
+    start_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    # Forgetting --tls would send the token and every line in the clear.
+    hub = start_hub(history_db=tmp_path / "h.sqlite3")
+    known = tmp_path / "known_hubs"
+    known.write_text(f"{hub.address} sha256:{'0' * 64}\n")
+    result = run_client(hub.address, "--known-hubs", str(known))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"walkie client: hub {hub.address} speaks TLS (its certificate is pinned in {known}):"
+        " add --tls, or remove its line there to talk to it in plain text"
+    )
+    assert run_client(hub.address, "--known-hubs", str(tmp_path / "none")).returncode == 0
+
+
 def run_client(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*WALKIE, "client", *args, "--connect-timeout", "5"],
