@@ -94,3 +94,30 @@ def test_log_lines_from_timers_show_at_once_without_waiting_for_the_lcd(tmp_path
         screen.wait_for("warning: the history is stored in")
     finally:
         screen.close()
+
+
+def on_a_terminal(tmp_path: Path, *, width: int = 100, height: int = 24) -> Terminal:
+    """`walkie pi --simulate` on a terminal of the given size, serving a hub of its own."""
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    return Terminal(
+        *WALKIE, "pi", "--simulate", "--config", str(config), width=width, height=height
+    )
+
+
+IDLE_LCD = "|>OK         1 on|"
+
+
+def test_arrow_and_function_keys_press_no_button(tmp_path: Path) -> None:
+    # Up arrow sends ESC [ A, F1 ESC O P, F2 ESC O Q: read as keys, their
+    # last letters pressed the Arduino's button, the Pi's, and quit.
+    screen = on_a_terminal(tmp_path)
+    try:
+        screen.wait_for(IDLE_LCD)
+        for key in ("Up", "Down", "Left", "Right", "Home", "End", "F1", "F2", "F3", "S-Up"):
+            screen.press(key)
+        screen.press("p")  # a real key, after all of them
+        shown = screen.wait_for("Arduino button: released   Pi button: PRESSED")
+        assert "LED talk: off" in shown
+    finally:
+        screen.close()

@@ -3,8 +3,9 @@
 
 It shows what happens on :class:`~walkie.station.panel.Panel` and takes
 commands from stdin: on a terminal, keys (``a`` presses or releases the
-Arduino's PTT button, ``p`` the Pi's GPIO button, ``q`` quits); otherwise
-lines (``a``, ``p``, ``press arduino``, ``release pi``, ``quit``).
+Arduino's PTT button, ``p`` the Pi's GPIO button, ``q`` quits; arrows and
+function keys do nothing, see :mod:`~walkie.station.keys`); otherwise lines
+(``a``, ``p``, ``press arduino``, ``release pi``, ``quit``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from walkie.channel.server import Hub
 from walkie.sim.board import BoardSimulator
 from walkie.station.config import GpioConfig, StationConfig
 from walkie.station.daemon import Station
+from walkie.station.keys import KeyDecoder
 from walkie.station.panel import Panel, PanelLogHandler
 
 SIMULATED_PINS = GpioConfig(button=17, led=27, talk_led=22)
@@ -123,6 +125,7 @@ class _CommandReader:
         self.stop = stop
         self.presses = presses
         self.panel = panel
+        self._keys = KeyDecoder()
         self._pending = b""
 
     def watch(self, fd: int) -> Callable[[], None]:
@@ -162,7 +165,7 @@ class _CommandReader:
     def feed(self, data: bytes) -> None:
         """Keys (on a terminal) or command lines, as read."""
         if self.panel.interactive:
-            for key in data.decode(errors="replace"):
+            for key in self._keys.feed(data):
                 self._command(key)
             return
         self._pending += data
