@@ -121,3 +121,21 @@ def test_arrow_and_function_keys_press_no_button(tmp_path: Path) -> None:
         assert "LED talk: off" in shown
     finally:
         screen.close()
+
+
+def test_a_scrolling_lcd_is_redrawn_in_place_not_into_the_scrollback(tmp_path: Path) -> None:
+    # A clear screen (ESC [2J) on every redraw pushed the whole panel into the
+    # scrollback of tmux and VTE terminals, three times a second.
+    screen = on_a_terminal(tmp_path)
+    try:
+        shown = screen.wait_for(IDLE_LCD)
+        port = int(shown.split("hub 127.0.0.1:")[1].split()[0])
+        bob = LineClient.connect(port, "bob")
+        bob.send("a line far too long for sixteen columns, so it scrolls by")
+        first = screen.wait_for("bob: a")
+        scrolled_before = screen.scrollback_lines()
+        time.sleep(2.0)
+        assert screen.screen() != first  # it did scroll, so the panel was redrawn
+        assert screen.scrollback_lines() == scrolled_before
+    finally:
+        screen.close()

@@ -85,6 +85,14 @@ class Terminal:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p")
 
+    def scrollback_lines(self) -> int:
+        """How many lines have scrolled off the top into the terminal's history."""
+        return int(self._tmux("display-message", "-p", "#{history_size}"))
+
+    def resize(self, width: int, height: int) -> None:
+        """Resize the terminal, as a user dragging its window's corner does."""
+        self._tmux("resize-window", "-x", str(width), "-y", str(height))
+
     def wait_for(self, text: str) -> str:
         """The screen, once ``text`` appears on it."""
         return self.wait_until(lambda screen: text in screen, repr(text))

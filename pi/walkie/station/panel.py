@@ -1,9 +1,10 @@
 """The terminal panel of `walkie pi --simulate`: the virtual LCD as the
 simulated board draws it, the LEDs, the buttons and the newest log lines.
 
-On a terminal it redraws itself in place; on anything else it prints a line
-whenever the LCD or an LED changes (``LCD |row 0|row 1|``,
-``LED link=on talk=off``).
+On a terminal it redraws itself in place, over what it drew before: never
+clearing the screen, which tmux and VTE terminals scroll into their history.
+On anything else it prints a line whenever the LCD or an LED changes
+(``LCD |row 0|row 1|``, ``LED link=on talk=off``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from walkie.lcd.charmap import from_rom
 from walkie.lcd.screen import Screen
@@ -24,6 +25,11 @@ LOG_LINES_SHOWN = 4
 LCD_SETTLE_S = 0.02
 LAST_SCREEN_WAIT_S = 1.0
 """At exit, at most this long for the simulated LCD to draw the daemon's last screen."""
+
+HOME = "\x1b[H"
+CLEAR_SCREEN = "\x1b[2J"
+ERASE_TO_END_OF_LINE = "\x1b[K"
+ERASE_BELOW = "\x1b[J"
 
 
 class Panel:
@@ -42,6 +48,7 @@ class Panel:
         self._settling: tuple[str, ...] = ()
         self._settle_timer: asyncio.TimerHandle | None = None
         self._sent: Screen | None = None
+        self._drawn = False
 
     def screen_sent(self, screen: Screen) -> None:
         """The daemon sent the board this screen."""
@@ -119,7 +126,11 @@ class Panel:
             "",
             *self.log,
         ]
-        self._write("\x1b[H\x1b[2J" + "\r\n".join(lines) + "\r\n")
+        # Cleared once, before the first drawing: what the terminal showed
+        # goes into its history (tmux, VTE) instead of being drawn over.
+        clear = "" if self._drawn else HOME + CLEAR_SCREEN
+        self._drawn = True
+        self._write(clear + redraw_in_place(lines))
 
     def _write(self, text: str) -> None:
         if self._output_gone:
@@ -139,6 +150,16 @@ class Panel:
                 os.dup2(devnull, stream.fileno())
                 os.close(devnull)
             self._on_output_gone()
+
+
+def redraw_in_place(lines: Sequence[str]) -> str:
+    """What draws ``lines`` over the panel drawn before, from the top of the
+    terminal: each line erased to its end, then everything below; the cursor
+    is left at the start of the row under the panel, where the shell goes on
+    at exit. No clear screen: a terminal that scrolls a cleared screen into
+    its history (tmux, VTE) would fill it with a copy of the panel at every
+    redraw, three a second while the LCD scrolls."""
+    return HOME + "".join(line + ERASE_TO_END_OF_LINE + "\r\n" for line in lines) + ERASE_BELOW
 
 
 class PanelLogHandler(logging.Handler):
