@@ -106,6 +106,24 @@ def on_a_terminal(tmp_path: Path, *, width: int = 100, height: int = 24) -> Term
 
 
 IDLE_LCD = "|>OK         1 on|"
+PANEL_LINE_STARTS = (
+    "walkie pi --simulate",
+    "join:",
+    "+-",
+    "|",
+    "LED link:",
+    "Arduino button:",
+    "keys:",
+    "tap =",
+    "info:",
+    "warning:",
+    "error:",
+)
+
+
+def wrapped_rows(screen: str) -> list[str]:
+    """The rows that continue a panel line too long for the terminal."""
+    return [row for row in screen.splitlines() if row and not row.startswith(PANEL_LINE_STARTS)]
 
 
 def test_arrow_and_function_keys_press_no_button(tmp_path: Path) -> None:
@@ -137,5 +155,28 @@ def test_a_scrolling_lcd_is_redrawn_in_place_not_into_the_scrollback(tmp_path: P
         time.sleep(2.0)
         assert screen.screen() != first  # it did scroll, so the panel was redrawn
         assert screen.scrollback_lines() == scrolled_before
+    finally:
+        screen.close()
+
+
+def test_the_panel_fits_a_resized_terminal_and_keeps_the_lcd_in_view(tmp_path: Path) -> None:
+    screen = on_a_terminal(tmp_path, width=80, height=24)
+    try:
+        shown = screen.wait_for(IDLE_LCD)
+        assert not wrapped_rows(shown)  # the header with the join hint fits 80 columns
+        screen.resize(40, 8)  # too small for it all: the LCD, LEDs and buttons stay
+
+        def lcd_leds_and_buttons_in_view(shown: str) -> bool:
+            return (
+                not wrapped_rows(shown)
+                and shown.count("+----------------+") == 2
+                and IDLE_LCD in shown
+                and "LED link: on" in shown
+                and "Arduino button: released" in shown
+            )
+
+        screen.wait_until(lcd_leds_and_buttons_in_view, "the LCD, LEDs and buttons at 40x8")
+        screen.resize(80, 24)  # and back: the help is there again
+        screen.wait_for("keys: a = Arduino PTT")
     finally:
         screen.close()

@@ -1,10 +1,10 @@
 """The terminal panel of `walkie pi --simulate`: the virtual LCD as the
 simulated board draws it, the LEDs, the buttons and the newest log lines.
 
-On a terminal it redraws itself in place, over what it drew before: never
-clearing the screen, which tmux and VTE terminals scroll into their history.
-On anything else it prints a line whenever the LCD or an LED changes
-(``LCD |row 0|row 1|``, ``LED link=on talk=off``).
+On a terminal it redraws itself in place, fitted to the terminal's size
+(:mod:`~walkie.station.panel_layout`). On anything else it prints a line
+whenever the LCD or an LED changes (``LCD |row 0|row 1|``,
+``LED link=on talk=off``).
 """
 
 from __future__ import annotations
@@ -15,21 +15,26 @@ import logging
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from walkie.lcd.charmap import from_rom
 from walkie.lcd.screen import Screen
 from walkie.station.gpio import LedMode
+from walkie.station.panel_layout import (
+    CLEAR_SCREEN,
+    HOME,
+    Importance,
+    PanelLine,
+    fit,
+    redraw_in_place,
+)
 
 LOG_LINES_SHOWN = 4
 LCD_SETTLE_S = 0.02
 LAST_SCREEN_WAIT_S = 1.0
 """At exit, at most this long for the simulated LCD to draw the daemon's last screen."""
-
-HOME = "\x1b[H"
-CLEAR_SCREEN = "\x1b[2J"
-ERASE_TO_END_OF_LINE = "\x1b[K"
-ERASE_BELOW = "\x1b[J"
+FALLBACK_TERMINAL_SIZE = os.terminal_size((80, 24))
+"""The size assumed when stdout's terminal does not tell its own."""
 
 
 class Panel:
@@ -106,31 +111,50 @@ class Panel:
             self._write(f"LED link={link.value} talk={talk.value}\n")
 
     def draw(self) -> None:
-        width = max((len(row) for row in self.lcd), default=16)
-        border = "+" + "-" * width + "+"
-        lines = [
-            f"walkie pi --simulate    hub {self.hub}   (join: walkie client {self.hub})",
-            "",
-            border,
-            *(f"|{row}|" for row in self.lcd),
-            border,
-            "",
-            f"LED link: {self.link_led.value:<9} LED talk: {self.talk_led.value}",
-            "Arduino button: "
-            + ("PRESSED " if self.buttons["arduino"] else "released")
-            + "   Pi button: "
-            + ("PRESSED" if self.buttons["pi"] else "released"),
-            "",
-            "keys: a = Arduino PTT press/release, p = Pi PTT press/release, q = quit",
-            "tap = next quick message; hold 0.6 s = key up and send it; release = over",
-            "",
-            *self.log,
-        ]
+        """Redraw the panel in place, fitted to the terminal's present size
+        (the simulation calls this again when the terminal is resized)."""
+        size = _terminal_size()
+        # The row under the panel is the cursor's, for the shell at exit.
+        lines = fit(self.lines(), size.columns, size.lines - 1)
         # Cleared once, before the first drawing: what the terminal showed
         # goes into its history (tmux, VTE) instead of being drawn over.
         clear = "" if self._drawn else HOME + CLEAR_SCREEN
         self._drawn = True
-        self._write(clear + redraw_in_place(lines))
+        self._write(clear + redraw_in_place(lines, size.columns))
+
+    def lines(self) -> list[PanelLine]:
+        """All the panel shows, each line with how much it matters when the
+        terminal is too short for them all."""
+        width = max((len(row) for row in self.lcd), default=16)
+        border = PanelLine("+" + "-" * width + "+", Importance.LCD_BORDER)
+        arduino, pi = ("PRESSED" if self.buttons[b] else "released" for b in ("arduino", "pi"))
+        buttons = f"Arduino button: {arduino:<8}   Pi button: {pi}"
+        spacing = PanelLine("", Importance.SPACING)
+        return [
+            PanelLine(f"walkie pi --simulate    hub {self.hub}", Importance.HEADER),
+            PanelLine(f"join: walkie client {self.hub}", Importance.JOIN_HINT),
+            spacing,
+            border,
+            *(PanelLine(f"|{row}|", Importance.LCD_ROW) for row in self.lcd),
+            border,
+            spacing,
+            PanelLine(
+                f"LED link: {self.link_led.value:<9} LED talk: {self.talk_led.value}",
+                Importance.LEDS_AND_BUTTONS,
+            ),
+            PanelLine(buttons, Importance.LEDS_AND_BUTTONS),
+            spacing,
+            PanelLine(
+                "keys: a = Arduino PTT press/release, p = Pi PTT press/release, q = quit",
+                Importance.KEY_HELP,
+            ),
+            PanelLine(
+                "tap = next quick message; hold 0.6 s = key up and send it; release = over",
+                Importance.TAP_HELP,
+            ),
+            spacing,
+            *(PanelLine(line, Importance.LOG) for line in self.log),
+        ]
 
     def _write(self, text: str) -> None:
         if self._output_gone:
@@ -152,14 +176,13 @@ class Panel:
             self._on_output_gone()
 
 
-def redraw_in_place(lines: Sequence[str]) -> str:
-    """What draws ``lines`` over the panel drawn before, from the top of the
-    terminal: each line erased to its end, then everything below; the cursor
-    is left at the start of the row under the panel, where the shell goes on
-    at exit. No clear screen: a terminal that scrolls a cleared screen into
-    its history (tmux, VTE) would fill it with a copy of the panel at every
-    redraw, three a second while the LCD scrolls."""
-    return HOME + "".join(line + ERASE_TO_END_OF_LINE + "\r\n" for line in lines) + ERASE_BELOW
+def _terminal_size() -> os.terminal_size:
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except (AttributeError, ValueError, OSError):  # stdout closed, or no terminal
+        return FALLBACK_TERMINAL_SIZE
+    # A pseudo-terminal nobody gave a size (some container runtimes) says 0x0.
+    return size if size.columns > 0 and size.lines > 0 else FALLBACK_TERMINAL_SIZE
 
 
 class PanelLogHandler(logging.Handler):

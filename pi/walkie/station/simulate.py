@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 import termios
 import threading
@@ -90,6 +91,8 @@ async def run_simulated(
     presser = loop.create_task(press_buttons())
     commands = _CommandReader(stop, presses, panel)
     saved_terminal = _enter_cbreak() if interactive else None
+    if interactive:
+        loop.add_signal_handler(signal.SIGWINCH, panel.draw)
     log_handler: logging.Handler | None = None
     if interactive:
         log_handler = PanelLogHandler(panel, loop)
@@ -105,6 +108,8 @@ async def run_simulated(
         finally:
             stop_watching()
     finally:
+        if interactive:
+            loop.remove_signal_handler(signal.SIGWINCH)
         if saved_terminal is not None and stdin is not None:
             termios.tcsetattr(stdin, termios.TCSADRAIN, saved_terminal)
         if log_handler is not None:
