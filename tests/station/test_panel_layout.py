@@ -4,6 +4,7 @@ panel in place instead of clearing the screen."""
 
 from __future__ import annotations
 
+from walkie.lcd.charmap import from_rom
 from walkie.station.gpio import LedMode
 from walkie.station.panel import Panel
 from walkie.station.panel_layout import (
@@ -79,3 +80,12 @@ def test_a_redraw_overwrites_the_panel_in_place_without_clearing_the_screen() ->
     # character would go); the rest erased; the cursor under the panel.
     assert drawn == "\x1b[H" + "panel\x1b[K\r\n" + "x" * 10 + "\r\n" + "\x1b[J"
     assert "\x1b[2J" not in drawn
+
+
+def test_the_lcd_box_stays_square_with_characters_two_cells_wide() -> None:
+    panel = idle_panel()
+    panel.lcd = (from_rom(b"bo: 5\xfa\xfc 1\xfb      "), ">OK         2 on")  # 5千円 1万
+    box = [line for line in fit(panel.lines(), 80, 24) if line.startswith(("+", "|"))]
+    assert box[1] == "|bo: 5千円 1万      |"
+    assert [display_width(line) for line in box] == [21] * 4
+    assert box[2] == "|>OK         2 on   |"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import resource
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,11 @@ def wrapped_rows(screen: str) -> list[str]:
     return [row for row in screen.splitlines() if row and not row.startswith(PANEL_LINE_STARTS)]
 
 
+def cells(text: str) -> int:
+    """How many terminal cells ``text`` takes (CJK ideographs take two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def test_arrow_and_function_keys_press_no_button(tmp_path: Path) -> None:
     # Up arrow sends ESC [ A, F1 ESC O P, F2 ESC O Q: read as keys, their
     # last letters pressed the Arduino's button, the Pi's, and quit.
@@ -178,5 +184,20 @@ def test_the_panel_fits_a_resized_terminal_and_keeps_the_lcd_in_view(tmp_path: P
         screen.wait_until(lcd_leds_and_buttons_in_view, "the LCD, LEDs and buttons at 40x8")
         screen.resize(80, 24)  # and back: the help is there again
         screen.wait_for("keys: a = Arduino PTT")
+    finally:
+        screen.close()
+
+
+def test_wide_characters_on_the_lcd_keep_its_box_square(tmp_path: Path) -> None:
+    # 千, 万 and 円 are one cell on the LCD (its ROM has them) but two on a terminal.
+    screen = on_a_terminal(tmp_path)
+    try:
+        shown = screen.wait_for(IDLE_LCD)
+        port = int(shown.split("hub 127.0.0.1:")[1].split()[0])
+        LineClient.connect(port, "bob").send("5千円 1万")
+        shown = screen.wait_for("bob: 5千円 1万")
+        box = [row.rstrip() for row in shown.splitlines() if row.startswith(("+-", "|"))]
+        assert len(box) == 4
+        assert {cells(row) for row in box} == {cells("+----------------+") + 3}, box
     finally:
         screen.close()

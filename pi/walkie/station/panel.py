@@ -25,6 +25,7 @@ from walkie.station.panel_layout import (
     HOME,
     Importance,
     PanelLine,
+    display_width,
     fit,
     redraw_in_place,
 )
@@ -125,8 +126,11 @@ class Panel:
     def lines(self) -> list[PanelLine]:
         """All the panel shows, each line with how much it matters when the
         terminal is too short for them all."""
-        width = max((len(row) for row in self.lcd), default=16)
+        # The LCD draws 千, 万 and 円 (in its ROM) in one cell, a terminal in
+        # two: rows are padded by the cells they take, so the box stays square.
+        width = max((display_width(row) for row in self.lcd), default=16)
         border = PanelLine("+" + "-" * width + "+", Importance.LCD_BORDER)
+        rows = (row + " " * (width - display_width(row)) for row in self.lcd)
         arduino, pi = ("PRESSED" if self.buttons[b] else "released" for b in ("arduino", "pi"))
         buttons = f"Arduino button: {arduino:<8}   Pi button: {pi}"
         spacing = PanelLine("", Importance.SPACING)
@@ -135,7 +139,7 @@ class Panel:
             PanelLine(f"join: walkie client {self.hub}", Importance.JOIN_HINT),
             spacing,
             border,
-            *(PanelLine(f"|{row}|", Importance.LCD_ROW) for row in self.lcd),
+            *(PanelLine(f"|{row}|", Importance.LCD_ROW) for row in rows),
             border,
             spacing,
             PanelLine(
