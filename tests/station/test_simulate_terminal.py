@@ -4,6 +4,7 @@ are drawn, and keys press and release the Arduino's and the Pi's buttons."""
 from __future__ import annotations
 
 import resource
+import shlex
 import time
 import unicodedata
 from pathlib import Path
@@ -199,5 +200,32 @@ def test_wide_characters_on_the_lcd_keep_its_box_square(tmp_path: Path) -> None:
         box = [row.rstrip() for row in shown.splitlines() if row.startswith(("+-", "|"))]
         assert len(box) == 4
         assert {cells(row) for row in box} == {cells("+----------------+") + 3}, box
+    finally:
+        screen.close()
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+def test_ctrl_z_gives_the_shell_its_terminal_and_fg_takes_it_back(
+    tmp_path: Path, shell: str
+) -> None:
+    # bash resets the terminal when a job stops, dash does not: with dash the
+    # panel's own settings (no echo) stayed; with bash, after fg, keys waited
+    # for Enter and were echoed onto the panel.
+    config = tmp_path / "walkie.toml"
+    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
+    screen = Terminal(shell, "-i", height=40)
+    try:
+        screen.type(shlex.join([*WALKIE, "pi", "--simulate", "--config", str(config)]), enter=True)
+        screen.wait_for(IDLE_LCD)
+        screen.press("C-z")
+        screen.wait_for("Stopped")
+        screen.type("echo typed''here", enter=True)
+        screen.wait_for("echo typed''here")  # echoed as typed: the shell's terminal again
+        screen.wait_for("typedhere")
+        screen.type("fg", enter=True)
+        screen.wait_until(lambda shown: "Stopped" not in shown, "the panel redrawn")
+        screen.press("p")  # a key at once, without Enter
+        shown = screen.wait_for("Pi button: PRESSED")
+        assert IDLE_LCD in shown
     finally:
         screen.close()

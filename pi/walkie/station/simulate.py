@@ -90,9 +90,9 @@ async def run_simulated(
 
     presser = loop.create_task(press_buttons())
     commands = _CommandReader(stop, presses, panel)
-    saved_terminal = _enter_cbreak() if interactive else None
-    if interactive:
-        loop.add_signal_handler(signal.SIGWINCH, panel.draw)
+    terminal = _PanelTerminal(stdin, panel) if interactive and stdin is not None else None
+    if terminal is not None:
+        terminal.take()
     log_handler: logging.Handler | None = None
     if interactive:
         log_handler = PanelLogHandler(panel, loop)
@@ -108,10 +108,8 @@ async def run_simulated(
         finally:
             stop_watching()
     finally:
-        if interactive:
-            loop.remove_signal_handler(signal.SIGWINCH)
-        if saved_terminal is not None and stdin is not None:
-            termios.tcsetattr(stdin, termios.TCSADRAIN, saved_terminal)
+        if terminal is not None:
+            terminal.give_back()
         if log_handler is not None:
             logging.getLogger().handlers = saved_handlers
         presser.cancel()
@@ -210,9 +208,55 @@ def _read_some(fd: int) -> bytes:
         return b""
 
 
-def _enter_cbreak() -> list[Any] | None:
-    with contextlib.suppress(termios.error):
-        saved: list[Any] = termios.tcgetattr(sys.stdin.fileno())
-        tty.setcbreak(sys.stdin.fileno())
-        return saved
-    return None
+class _PanelTerminal:
+    """The terminal the panel is drawn on, while the simulation runs: keys
+    come one at a time, unechoed (cbreak mode), and a resize redraws the
+    panel. Ctrl-Z gives the terminal back to the shell as it was, and `fg`
+    takes it again."""
+
+    def __init__(self, fd: int, panel: Panel) -> None:
+        self.fd = fd
+        self.panel = panel
+        self._saved: list[Any] | None = None
+        self._signals: dict[signal.Signals, Callable[[], None]] = {
+            signal.SIGWINCH: panel.draw,
+            signal.SIGTSTP: self._suspend,
+            signal.SIGCONT: self._resumed,
+        }
+
+    def take(self) -> None:
+        self._enter_cbreak()
+        loop = asyncio.get_running_loop()
+        for signum, handler in self._signals.items():
+            loop.add_signal_handler(signum, handler)
+
+    def give_back(self) -> None:
+        """The terminal as it was before :meth:`take`."""
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        self._restore()
+
+    def _enter_cbreak(self) -> None:
+        with contextlib.suppress(termios.error):
+            if self._saved is None:  # not when continued after a bare SIGSTOP
+                self._saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd)
+
+    def _restore(self) -> None:
+        if self._saved is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+            self._saved = None
+
+    def _suspend(self) -> None:
+        # Ctrl-Z. The shell gets its settings back (dash, for one, does not
+        # restore them itself); then stop, as an unhandled SIGTSTP would.
+        self._restore()
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+    def _resumed(self) -> None:
+        # `fg`, to the shell's settings (bash restores its own on a stop):
+        # cbreak again, and a redraw over what the shell wrote meanwhile.
+        self._enter_cbreak()
+        self.panel.draw()
