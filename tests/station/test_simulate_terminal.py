@@ -229,3 +229,18 @@ def test_ctrl_z_gives_the_shell_its_terminal_and_fg_takes_it_back(
         assert IDLE_LCD in shown
     finally:
         screen.close()
+
+
+def test_a_press_and_release_in_one_read_is_a_tap(tmp_path: Path) -> None:
+    # tmux send-keys aa, or a fast double press: both keys in one read.
+    screen = on_a_terminal(tmp_path)
+    try:
+        screen.wait_for(IDLE_LCD)
+        screen.type("aa")  # the Arduino's button: a tap selects the next message
+        screen.wait_for("|>Yes        1 on|")
+        screen.type("aaaa")  # tapped twice, as fast as keys come
+        screen.wait_for("|>On my way  1 on|")
+        screen.type("aapp")  # then the Pi's button: both taps, in order
+        screen.wait_for("|>OK         1 on|")
+    finally:
+        screen.close()

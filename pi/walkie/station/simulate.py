@@ -32,6 +32,12 @@ from walkie.station.keys import KeyDecoder
 from walkie.station.panel import Panel, PanelLogHandler
 
 SIMULATED_PINS = GpioConfig(button=17, led=27, talk_led=22)
+BUTTON_CHANGES_APART_S = 0.05
+"""The simulated buttons change at most once in this time, however soon the
+keys come: ``aa`` in one read pressed the button for no time at all, and the
+firmware's debounce (and gpiozero's), 20 ms, dropped the press. It also gives
+the Arduino's release, debounced, the time to reach the daemon before a press
+of the Pi's button that came after it."""
 
 
 async def run_simulated(
@@ -79,14 +85,18 @@ async def run_simulated(
     presses: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
 
     async def press_buttons() -> None:
-        # One at a time, in the order they were asked for.
+        # One at a time, in the order they were asked for: a change that
+        # comes too soon waits, and the changes behind it wait with it.
+        changed_at = -BUTTON_CHANGES_APART_S
         while True:
             which, pressed = await presses.get()
+            await asyncio.sleep(changed_at + BUTTON_CHANGES_APART_S - loop.time())
             if which == "arduino":
                 await asyncio.to_thread(simulator.press if pressed else simulator.release)
             elif (pin := station.gpio.button_pin) is not None:
                 # The button pulls its pin to GND when pressed.
                 pin.drive_low() if pressed else pin.drive_high()
+            changed_at = loop.time()
 
     presser = loop.create_task(press_buttons())
     commands = _CommandReader(stop, presses, panel)
