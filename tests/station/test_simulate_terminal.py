@@ -98,13 +98,15 @@ def test_log_lines_from_timers_show_at_once_without_waiting_for_the_lcd(tmp_path
         screen.close()
 
 
-def on_a_terminal(tmp_path: Path, *, width: int = 100, height: int = 24) -> Terminal:
-    """`walkie pi --simulate` on a terminal of the given size, serving a hub of its own."""
+def simulation(tmp_path: Path) -> list[str]:
+    """The command line of `walkie pi --simulate` serving a hub of its own."""
     config = tmp_path / "walkie.toml"
     config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
-    return Terminal(
-        *WALKIE, "pi", "--simulate", "--config", str(config), width=width, height=height
-    )
+    return [*WALKIE, "pi", "--simulate", "--config", str(config)]
+
+
+def on_a_terminal(tmp_path: Path, *, width: int = 100, height: int = 24) -> Terminal:
+    return Terminal(*simulation(tmp_path), width=width, height=height)
 
 
 IDLE_LCD = "|>OK         1 on|"
@@ -211,11 +213,9 @@ def test_ctrl_z_gives_the_shell_its_terminal_and_fg_takes_it_back(
     # bash resets the terminal when a job stops, dash does not: with dash the
     # panel's own settings (no echo) stayed; with bash, after fg, keys waited
     # for Enter and were echoed onto the panel.
-    config = tmp_path / "walkie.toml"
-    config.write_text(f'[server]\nport = 0\nhistory_db = "{tmp_path / "h.sqlite3"}"\n')
     screen = Terminal(shell, "-i", height=40)
     try:
-        screen.type(shlex.join([*WALKIE, "pi", "--simulate", "--config", str(config)]), enter=True)
+        screen.type(shlex.join(simulation(tmp_path)), enter=True)
         screen.wait_for(IDLE_LCD)
         screen.press("C-z")
         screen.wait_for("Stopped")
