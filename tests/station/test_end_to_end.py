@@ -4,6 +4,8 @@ firmware in the simulated Uno, its LCD read back from the simulator."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -80,6 +82,23 @@ def test_a_station_stopped_as_soon_as_its_hub_listens_stops(stations) -> None:
     pi.wait_serving()
     pi.process.terminate()
     assert pi.process.wait(DEADLINE) == 0
+
+
+def test_a_simulation_whose_board_simulator_dies_ends_with_the_reason(stations) -> None:
+    # Retrying its pty would open whatever terminal gets that name next.
+    pi = stations("--port", "0")
+    pi.wait_lcd(lambda rows: rows[1].endswith("1 on"))
+    # Started from a thread: each thread has its own list of children.
+    tasks = Path(f"/proc/{pi.process.pid}/task").iterdir()
+    children = [child for task in tasks for child in (task / "children").read_text().split()]
+    (simulator,) = (int(child) for child in children if "walkie-sim" in _command_of(child))
+    os.kill(simulator, signal.SIGKILL)
+    assert pi.process.wait(DEADLINE) == 1
+    assert pi.log.rest()[-1] == "walkie pi: the board simulator ended: killed by SIGKILL"
+
+
+def _command_of(pid: str) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 def test_a_simulated_station_with_nothing_on_its_stdin_runs_as_usual(stations) -> None:

@@ -26,6 +26,7 @@ import collections
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -98,6 +99,8 @@ class BoardSimulator:
     * ``lcd_size``: (columns, rows) of the virtual LCD; must match the size
       the firmware was built for (firmware/walkie/config.h, 16x2 by default).
     * ``on_lcd``: called (from a reader thread) with the rows at every change.
+    * ``on_exit``: called (from a reader thread) with the reason when the
+      simulator ends by itself (killed, crashed), not by `stop`.
 
     A context manager; `stop` is idempotent. Every failure is a WalkieError.
     """
@@ -112,6 +115,7 @@ class BoardSimulator:
         link: Path | None = None,
         lcd_size: tuple[int, int] = (16, 2),
         on_lcd: LcdCallback | None = None,
+        on_exit: Callable[[str], None] | None = None,
     ) -> None:
         self.simulator = simulator or default_simulator_path()
         self.firmware = firmware or default_firmware_path(lcd_size)
@@ -120,6 +124,8 @@ class BoardSimulator:
         self.link = link
         self.lcd_size = lcd_size
         self._on_lcd = on_lcd
+        self._on_exit = on_exit
+        self._stopping = False
         self._process: subprocess.Popen[str] | None = None
         self._port: str | None = None
         self._rows: tuple[str, ...] = ()
@@ -186,6 +192,7 @@ class BoardSimulator:
         process = self._process
         if process is None:
             return
+        self._stopping = True
         if process.poll() is None:
             try:
                 assert process.stdin is not None
@@ -345,6 +352,10 @@ class BoardSimulator:
             with self._changed:
                 self._exited = True
                 self._changed.notify_all()
+        # Its output ends as it exits: reap it, and say why unless asked to stop.
+        status = process.wait()
+        if not self._stopping and self._on_exit is not None:
+            self._on_exit(_describe_exit(status) + self._stderr_tail())
 
     def _read_stderr(self) -> None:
         process = self._process
@@ -358,3 +369,12 @@ class BoardSimulator:
     def _stderr_tail(self) -> str:
         lines = [line for line in self._stderr if line]
         return f": {lines[-1]}" if lines else ""
+
+
+def _describe_exit(status: int) -> str:
+    if status >= 0:
+        return f"exit status {status}"
+    try:
+        return f"killed by {signal.Signals(-status).name}"
+    except ValueError:
+        return f"killed by signal {-status}"

@@ -25,6 +25,7 @@ from typing import Any
 
 from walkie.address import format_address
 from walkie.channel.server import Hub
+from walkie.errors import WalkieError
 from walkie.sim.board import BoardSimulator
 from walkie.station.config import GpioConfig, StationConfig
 from walkie.station.daemon import Station
@@ -63,7 +64,17 @@ async def run_simulated(
     def lcd_changed(rows: tuple[str, ...]) -> None:  # on the simulator's reader thread
         loop.call_soon_threadsafe(panel.lcd_changed, rows)
 
-    simulator = BoardSimulator(realtime=True, lcd_size=lcd_size, on_lcd=lcd_changed)
+    ended: list[str] = []
+
+    def simulator_ended(reason: str) -> None:  # on the simulator's reader thread
+        # The board is gone for good, and its pty's name may soon be another
+        # terminal's: the station must not open it again.
+        ended.append(reason)
+        loop.call_soon_threadsafe(stop.set)
+
+    simulator = BoardSimulator(
+        realtime=True, lcd_size=lcd_size, on_lcd=lcd_changed, on_exit=simulator_ended
+    )
     await asyncio.to_thread(simulator.start)
     config = replace(
         config,
@@ -124,6 +135,8 @@ async def run_simulated(
             logging.getLogger().handlers = saved_handlers
         presser.cancel()
         await asyncio.to_thread(simulator.stop)
+    if ended:
+        raise WalkieError(f"the board simulator ended: {ended[0]}")
 
 
 class _CommandReader:
