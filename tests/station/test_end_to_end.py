@@ -163,6 +163,26 @@ def test_a_press_while_another_station_talks_shows_busy(stations) -> None:
     hold_button(pi)
     pi.wait_lcd(lambda rows: rows[1].startswith("BUSY bob"))
     assert not [line for line in bob.quiet_for(0.5) if line.startswith("<pi>")]
+    # Released, BUSY gives way to who is talking a moment later.
+    pi.wait_lcd_after(
+        lambda rows: rows[1].startswith("BUSY bob"), lambda rows: rows[1].startswith("RX bob")
+    )
+
+
+def test_a_tap_while_another_station_talks_shows_the_new_quick_message_a_moment(
+    stations,
+) -> None:
+    pi = stations("--port", "0")
+    port = pi.wait_serving()
+    bob = LineClient.connect(port, "bob")
+    bob.send("/talk")
+    pi.wait_lcd(lambda rows: rows[1].startswith("RX bob"))
+    pi.command("press arduino")
+    time.sleep(0.1)  # a tap: shorter than the 0.6 s hold
+    pi.command("release arduino")
+    pi.wait_lcd_after(
+        lambda rows: rows[1].startswith(">Yes"), lambda rows: rows[1].startswith("RX bob")
+    )
 
 
 def test_two_pi_stations_talk_to_each_other(stations) -> None:

@@ -55,6 +55,15 @@ def test_a_refused_press_shows_busy_with_the_holders_name() -> None:
     assert view.screen(LcdSize()).visible()[1].startswith(">OK")
 
 
+def test_a_quick_message_just_chosen_shows_even_while_someone_else_talks() -> None:
+    view = connected_view()
+    view.apply(Floor("alice", None))
+    view.quick_message, view.just_selected = "Yes", True
+    assert view.screen(LcdSize()).visible()[1].startswith(">Yes")
+    view.just_selected = False
+    assert view.screen(LcdSize()).visible()[1].startswith("RX alice")
+
+
 def test_while_someone_else_talks_the_status_row_says_who() -> None:
     view = connected_view()
     view.apply(Floor("alice", None))

@@ -42,10 +42,15 @@ class LineReader:
         return self.lines[self.index_of(predicate, deadline)]
 
     def index_of(
-        self, predicate: Callable[[str], bool], deadline: float = DEADLINE, wanted: str = ""
+        self,
+        predicate: Callable[[str], bool],
+        deadline: float = DEADLINE,
+        wanted: str = "",
+        start: int = 0,
     ) -> int:
+        """The index of the first line from ``start`` on (old or new) satisfying ``predicate``."""
         end = time.monotonic() + deadline
-        checked = 0
+        checked = start
         while True:
             for index in range(checked, len(self.lines)):
                 if predicate(self.lines[index]):

@@ -35,10 +35,25 @@ class SimulatedStation:
     ) -> str:
         """The first LCD state (``LCD |row|row|`` line) whose rows satisfy ``predicate``."""
 
+        return self.output.lines[self._lcd_index(predicate, timeout)]
+
+    def wait_lcd_after(
+        self,
+        earlier: Callable[[Sequence[str]], bool],
+        later: Callable[[Sequence[str]], bool],
+        timeout: float = DEADLINE,
+    ) -> str:
+        """The first LCD state satisfying ``later`` after the first satisfying ``earlier``."""
+        start = self._lcd_index(earlier, timeout) + 1
+        return self.output.lines[self._lcd_index(later, timeout, start)]
+
+    def _lcd_index(
+        self, predicate: Callable[[Sequence[str]], bool], timeout: float, start: int = 0
+    ) -> int:
         def lcd_matches(line: str) -> bool:
             return line.startswith("LCD |") and predicate(line[5:-1].split("|"))
 
-        return self.output.first(lcd_matches, timeout)
+        return self.output.index_of(lcd_matches, timeout, start=start)
 
     def wait_output(self, line: str) -> None:
         self.output.wait_for(line)

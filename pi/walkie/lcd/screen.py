@@ -9,9 +9,10 @@ state (newest messages, link state, floor, quick message) and the LCD size:
   scrolls; older ones are cut to the width), row 3 the status.
 
 The status row, most important first: `BUSY holder` after a refused press,
-`TX text` while this station holds the floor, `RX nick` while another station
-talks, else `>quick message`; the station count sits at its right end; while
-the channel is not connected it says so instead.
+`TX text` while this station holds the floor, `>quick message` for a moment
+after a tap chose it, `RX nick` while another station talks, else
+`>quick message`; the station count sits at its right end; while the channel
+is not connected it says so instead.
 
 `marquee_window` is the board's scrolling rule (docs/serial-protocol.md §2, §7)
 so tests and the simulator's terminal view can show what the LCD shows.
@@ -64,6 +65,7 @@ class Status:
     busy_holder: str | None = None  # our press was refused; who holds the floor
     transmitting: bool = False  # this station holds the floor
     quick_message: str | None = None  # the selected quick message
+    just_selected: bool = False  # a tap chose it a moment ago: shown even over RX
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def status_row(status: Status, cols: int) -> bytes:
         left = f"BUSY {status.busy_holder}"
     elif status.transmitting:
         left = f"TX {status.quick_message}" if status.quick_message else "TX"
-    elif status.talking is not None:
+    elif status.talking is not None and not (status.just_selected and status.quick_message):
         left = f"RX {status.talking}"
     elif status.quick_message:
         left = f">{status.quick_message}"

@@ -62,6 +62,9 @@ ARDUINO_BUTTON = "arduino"
 GPIO_BUTTON = "gpio"
 INITIAL_HISTORY = 3
 """Messages fetched on the first join, so the LCD starts with the newest ones."""
+NOTICE_SHOWN_S = 2.0
+"""Seconds the status row keeps a notice: BUSY from a refused press (and for
+as long as the button is held), a tap's new quick message over ``RX bob``."""
 
 _LED_FOR_LINK = {
     LinkState.CONNECTED: LedMode.ON,
@@ -115,6 +118,8 @@ class Station:
         self.board: BoardLink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hold_timer: asyncio.TimerHandle | None = None
+        self._notice_timers: dict[str, asyncio.TimerHandle] = {}
+        self._busy_since = 0.0
         self._pending_quick: str | None = None
         self._floor_requested = False
         self._screen: Screen | None = None
@@ -192,6 +197,8 @@ class Station:
         self._stopping = True
         if self._hold_timer is not None:
             self._hold_timer.cancel()
+        for timer in self._notice_timers.values():
+            timer.cancel()
         if self.connection is not None:
             if self.view.transmitting:
                 with contextlib.suppress(Exception):
@@ -230,6 +237,9 @@ class Station:
                 log.info("floor busy: %s is talking", holder)
                 self._pending_quick = None
                 self._floor_requested = False
+                self._busy_since = time.monotonic()
+                if not self.ptt.pressed:  # released already: still shown a moment
+                    self._end_busy_notice()
         self._refresh()
 
     def _log_link(self, state: LinkState, reason: str | None) -> None:
@@ -306,10 +316,13 @@ class Station:
     def _on_button(self, button: str, pressed: bool) -> None:
         now = time.monotonic()
         if pressed:
+            self._cancel_notice("busy")  # a new press: BUSY only if refused again
             self.view.busy_holder = None
             self._apply_ptt(self.ptt.press(button, now))
         else:
             self._apply_ptt(self.ptt.release(button, now))
+            if self.view.busy_holder is not None and not self.ptt.pressed:
+                self._end_busy_notice()
         self._refresh()
 
     def _hold_elapsed(self) -> None:
@@ -322,6 +335,8 @@ class Station:
             match action:
                 case Selected(message=message):
                     self.view.quick_message = message
+                    self.view.just_selected = True
+                    self._clear_later("selected", NOTICE_SHOWN_S, self._forget_selection)
                 case KeyUp(message=message):
                     self._pending_quick = message
                     self._floor_requested = True
@@ -333,6 +348,34 @@ class Station:
                         self._spawn(self.connection.over())
                     self._floor_requested = False
         self._schedule_hold()
+
+    def _end_busy_notice(self) -> None:
+        """BUSY goes a moment after the refusal, however short the press was."""
+        shown_for = time.monotonic() - self._busy_since
+        self._clear_later("busy", NOTICE_SHOWN_S - shown_for, self._forget_busy)
+
+    def _forget_busy(self) -> None:
+        self.view.busy_holder = None
+
+    def _forget_selection(self) -> None:
+        self.view.just_selected = False
+
+    def _clear_later(self, name: str, seconds: float, clear: Callable[[], None]) -> None:
+        """Take a notice off the status row after ``seconds`` (counted anew
+        if it is shown again meanwhile)."""
+        self._cancel_notice(name)
+
+        def expire() -> None:
+            del self._notice_timers[name]
+            clear()
+            self._refresh()
+
+        assert self._loop is not None
+        self._notice_timers[name] = self._loop.call_later(max(0.0, seconds), expire)
+
+    def _cancel_notice(self, name: str) -> None:
+        if (timer := self._notice_timers.pop(name, None)) is not None:
+            timer.cancel()
 
     def _spawn(self, request: Coroutine[Any, Any, bool]) -> None:
         assert self._loop is not None

@@ -49,7 +49,10 @@ class StationView:
     stations: int | None = None
     holder: str | None = None
     busy_holder: str | None = None
-    """Who held the floor when our last press was refused (shown as BUSY)."""
+    """Who held the floor when our last press was refused (shown as BUSY until
+    the station clears it: a moment after the button is released)."""
+    just_selected: bool = False
+    """A tap chose the quick message a moment ago (the station clears it)."""
     ever_connected: bool = False
     """Until the first welcome, every attempt is "connecting"; after it, "reconnecting"."""
     messages: deque[lcd.Message] = field(default_factory=lambda: deque(maxlen=MESSAGES_KEPT))
@@ -107,6 +110,7 @@ class StationView:
             busy_holder=self.busy_holder,
             transmitting=self.transmitting,
             quick_message=self.quick_message,
+            just_selected=self.just_selected,
         )
 
     def screen(self, size: lcd.LcdSize) -> lcd.Screen:
