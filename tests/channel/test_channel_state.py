@@ -7,6 +7,7 @@ would write to whom.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -438,3 +439,13 @@ def test_quitting_with_lines_waiting_for_the_floor_says_they_are_not_sent(net: N
         "! 2 queued lines not sent: you left before the floor",
         "* bye",
     ]
+
+
+def test_a_stored_message_from_another_day_shows_its_date(net: Net) -> None:
+    alice, bob = net.connect(1, "alice"), net.connect(2, "bob")
+    net.channel.wall_offset = time.time() - 3 * 86400  # three days ago
+    net.say(alice, "old news")
+    net.lines(bob)
+    net.say(bob, "/history 1")
+    sent = time.strftime("%Y-%m-%d", time.localtime(net.channel.wall_offset))
+    assert net.lines(bob)[0].startswith(f"[history {sent} ")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from walkie.client.ui import QUOTED_CHARS, history_stamp, quoted_briefly
+from walkie.client.ui import QUOTED_CHARS, quoted_briefly
+from walkie.timestamps import history_stamp
 
 DEC_3_14_02 = datetime(2026, 12, 3, 14, 2).timestamp()  # local time, as the client shows it
 

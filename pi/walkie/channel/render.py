@@ -4,9 +4,10 @@ netcat) and in rich mode (JSON lines for walkie's own clients)."""
 from __future__ import annotations
 
 import json
-import time
+from datetime import date
 
 from walkie.channel.history import StoredMessage
+from walkie.timestamps import history_stamp
 
 
 def rich(**fields: object) -> bytes:
@@ -30,8 +31,8 @@ def rich_message(message: StoredMessage, *, history: bool) -> bytes:
 
 
 def plain_history(message: StoredMessage) -> bytes:
-    clock = time.strftime("%H:%M", time.localtime(message.ts))
-    return f"[history {clock}] <{message.nick}> {message.text}\n".encode()
+    stamp = history_stamp(message.ts, date.today())
+    return f"[history {stamp}] <{message.nick}> {message.text}\n".encode()
 
 
 def plain_notice(text: str) -> bytes:

@@ -19,7 +19,7 @@ import asyncio
 import time
 import zlib
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.application import get_app
@@ -54,6 +54,7 @@ from walkie.client.session import (
 from walkie.client.status_line import StatusFacts, status_line
 from walkie.known_hubs import HubSecurity
 from walkie.text import sanitize
+from walkie.timestamps import history_stamp
 
 HISTORY_SHOWN = 10
 """Messages /history shows when no N is given."""
@@ -107,18 +108,6 @@ STYLE = Style.from_dict(
 def nick_colour(nick: str) -> str:
     """The same colour for the same nick, on every run and every machine."""
     return NICK_COLOURS[zlib.crc32(nick.lower().encode()) % len(NICK_COLOURS)]
-
-
-def history_stamp(ts: float, today: date) -> str:
-    """When a stored message was sent, in local time: ``HH:MM`` on ``today``,
-    ``YYYY-MM-DD HH:MM`` on any other day, ``--:--`` when not known."""
-    try:
-        sent = datetime.fromtimestamp(ts) if ts else None
-    except (OverflowError, ValueError, OSError):  # the hub's number, and no hub is trusted
-        sent = None
-    if sent is None:
-        return "--:--"
-    return sent.strftime("%H:%M" if sent.date() == today else "%Y-%m-%d %H:%M")
 
 
 def quoted_briefly(text: str) -> str:
