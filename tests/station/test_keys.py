@@ -15,6 +15,8 @@ SHIFT_UP = b"\x1b[1;2A"
 F5 = b"\x1b[15~"
 KEYPAD_0 = b"\x1bOp"  # in the keypad's application mode
 SHIFT_F1 = b"\x1bO2P"  # older xterms
+CONSOLE_F1 = b"\x1b[[A"  # the Linux console, a Pi's own screen (TERM=linux)
+CONSOLE_F5 = b"\x1b[[E"
 
 
 def typed(*reads: bytes) -> str:
@@ -26,12 +28,14 @@ def test_letters_typed_are_keys() -> None:
     assert typed(b"apq") == "apq"
 
 
-@pytest.mark.parametrize("sequence", [UP, F1, F2, SHIFT_UP, F5, KEYPAD_0, SHIFT_F1])
+@pytest.mark.parametrize(
+    "sequence", [UP, F1, F2, SHIFT_UP, F5, KEYPAD_0, SHIFT_F1, CONSOLE_F1, CONSOLE_F5]
+)
 def test_arrow_and_function_keys_are_no_letters(sequence: bytes) -> None:
     assert typed(b"a" + sequence + b"p") == "ap"
 
 
-@pytest.mark.parametrize("sequence", [UP, F1, SHIFT_UP, F5])
+@pytest.mark.parametrize("sequence", [UP, F1, SHIFT_UP, F5, CONSOLE_F1])
 def test_a_sequence_split_across_reads_is_still_dropped(sequence: bytes) -> None:
     for cut in range(1, len(sequence)):
         assert typed(sequence[:cut], sequence[cut:] + b"a") == "a", sequence[:cut]

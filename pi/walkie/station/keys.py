@@ -2,7 +2,8 @@
 
 Keys that are not characters arrive as escape sequences that end in a
 letter: the up arrow is ``ESC [ A`` (CSI), F1 ``ESC O P`` (SS3), Shift+Up
-``ESC [ 1 ; 2 A``. Read byte by byte, those letters would count as typed
+``ESC [ 1 ; 2 A``, and on the Linux console (a Pi's own screen) F1 is
+``ESC [ [ A``. Read byte by byte, those letters would count as typed
 keys. :class:`KeyDecoder` passes on the characters typed and drops every
 escape sequence whole, also one split across two reads: it keeps its state
 between feeds. No I/O and no buffer: bytes in, keys out.
@@ -30,7 +31,9 @@ FINAL_BYTES = range(0x40, 0x7F)
 class _State(enum.Enum):
     TEXT = enum.auto()
     ESCAPE = enum.auto()  # after ESC
+    CSI = enum.auto()  # just after ESC [
     SEQUENCE = enum.auto()  # after ESC [ or ESC O, until the final byte
+    CONSOLE_KEY = enum.auto()  # after ESC [ [: the Linux console's F1-F5, one byte more
 
 
 class KeyDecoder:
@@ -46,12 +49,19 @@ class KeyDecoder:
         for byte in data:
             if self._state is _State.ESCAPE:
                 if byte in SEQUENCE_STARTS:
-                    self._state = _State.SEQUENCE
+                    self._state = _State.CSI if byte == ord("[") else _State.SEQUENCE
                     continue
                 # Anything else: the ESC was the Escape key on its own (or
                 # Alt held with the next key), and the next key counts.
                 self._state = _State.TEXT
-            elif self._state is _State.SEQUENCE:
+            elif self._state is _State.CONSOLE_KEY:
+                self._state = _State.TEXT
+                continue
+            elif self._state is _State.CSI and byte == ord("["):
+                self._state = _State.CONSOLE_KEY
+                continue
+            elif self._state in (_State.CSI, _State.SEQUENCE):
+                self._state = _State.SEQUENCE
                 if byte in PARAMETER_BYTES:
                     continue
                 self._state = _State.TEXT
