@@ -231,6 +231,45 @@ def test_ctrl_z_gives_the_shell_its_terminal_and_fg_takes_it_back(
         screen.close()
 
 
+def test_ctrl_z_where_no_shell_could_continue_it_is_ignored(tmp_path: Path) -> None:
+    # Started straight in a terminal (`tmux new-session 'walkie pi
+    # --simulate'`, `ssh -t`): stopped, nothing would ever continue it, and
+    # its hub would hang with it.
+    screen = on_a_terminal(tmp_path)
+    try:
+        screen.wait_for(IDLE_LCD)
+        screen.press("C-z")
+        screen.press("p")
+        screen.wait_for("Pi button: PRESSED")
+    finally:
+        screen.close()
+
+
+def test_a_job_stopped_with_ctrl_z_ends_on_kill_and_leaves_the_terminal_usable(
+    tmp_path: Path,
+) -> None:
+    # `kill %1` continues the stopped job in the background: taking the
+    # terminal from there stopped it again, for good. At its end the terminal
+    # must block as the shell expects (uvloop had made it non-blocking).
+    screen = Terminal("bash", "-i", height=40)
+    try:
+        screen.type(shlex.join(simulation(tmp_path)), enter=True)
+        screen.wait_for(IDLE_LCD)
+        screen.press("C-z")
+        screen.wait_for("Stopped")
+        screen.type('kill %1; sleep 3; echo "jobs left: $(jobs | wc -l)"', enter=True)
+        screen.wait_for("jobs left: 0")
+        screen.type(shlex.join(simulation(tmp_path)), enter=True)
+        screen.wait_until(lambda shown: shown.count(IDLE_LCD) == 1, "the panel again")
+        screen.type("q")
+        screen.wait_for("offline")
+        screen.type('read -t 10 answer; echo "read says $answer, $?"', enter=True)
+        screen.type("yes", enter=True)
+        screen.wait_for("read says yes, 0")
+    finally:
+        screen.close()
+
+
 def test_a_press_and_release_in_one_read_is_a_tap(tmp_path: Path) -> None:
     # tmux send-keys aa, or a fast double press: both keys in one read.
     screen = on_a_terminal(tmp_path)

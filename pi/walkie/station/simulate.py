@@ -160,6 +160,9 @@ class _CommandReader:
         (a file, /dev/null: under nohup or a service manager) is read on a
         thread of its own."""
         loop = asyncio.get_running_loop()
+        # uvloop makes the descriptor non-blocking, and the shell shares it:
+        # its next `read` would fail with EAGAIN. It is given back as it was.
+        blocking = os.get_blocking(fd)
         try:
             loop.add_reader(fd, self._readable, fd)
         except PermissionError:  # not pollable
@@ -171,6 +174,8 @@ class _CommandReader:
 
         def stop_watching() -> None:
             loop.remove_reader(fd)
+            with contextlib.suppress(OSError):
+                os.set_blocking(fd, blocking)
 
         return stop_watching
 
@@ -268,18 +273,42 @@ class _PanelTerminal:
 
     def _restore(self) -> None:
         if self._saved is not None:
-            with contextlib.suppress(termios.error):
-                termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+            # Also from the background (`kill %1` continues a stopped job
+            # there): with SIGTTOU ignored the kernel allows it, where it
+            # would otherwise stop the process again.
+            ignored = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                with contextlib.suppress(termios.error):
+                    termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+            finally:
+                signal.signal(signal.SIGTTOU, ignored)
             self._saved = None
+
+    def _in_foreground(self) -> bool:
+        try:
+            return os.tcgetpgrp(self.fd) == os.getpgrp()
+        except OSError:
+            return False
 
     def _suspend(self) -> None:
         # Ctrl-Z. The shell gets its settings back (dash, for one, does not
-        # restore them itself); then stop, as an unhandled SIGTSTP would.
+        # restore them itself); then the process stops as an unhandled
+        # SIGTSTP would stop it, with the default action, which the kernel
+        # discards where no shell could continue it (an orphaned process
+        # group: `tmux new-session 'walkie pi --simulate'`, `ssh -t`): then
+        # it carries on at once.
+        loop = asyncio.get_running_loop()
         self._restore()
-        os.kill(os.getpid(), signal.SIGSTOP)
+        loop.remove_signal_handler(signal.SIGTSTP)  # the default action again
+        try:
+            os.kill(os.getpid(), signal.SIGTSTP)  # stopped here until fg or bg
+        finally:
+            loop.add_signal_handler(signal.SIGTSTP, self._suspend)
+        self._resumed()
 
     def _resumed(self) -> None:
-        # `fg`, to the shell's settings (bash restores its own on a stop):
-        # cbreak again, and a redraw over what the shell wrote meanwhile.
-        self._enter_cbreak()
-        self.panel.draw()
+        # `fg` (or carrying on): cbreak again, and a redraw over what the
+        # shell wrote meanwhile; after `bg` the terminal is the shell's.
+        if self._in_foreground():
+            self._enter_cbreak()
+            self.panel.draw()
