@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ import pytest
 from support.hub import WALKIE, HubProcess, LineClient
 from support.lines import DEADLINE
 from support.station import SimulatedStation
+from walkie.station.daemon import NOTICE_SHOWN_S
 
 pytestmark = pytest.mark.simulator
 
@@ -167,6 +168,23 @@ def test_a_press_while_another_station_talks_shows_busy(stations) -> None:
     pi.wait_lcd_after(
         lambda rows: rows[1].startswith("BUSY bob"), lambda rows: rows[1].startswith("RX bob")
     )
+
+
+def test_the_second_button_joining_a_refused_press_keeps_busy(stations) -> None:
+    pi = stations("--port", "0")
+    port = pi.wait_serving()
+    bob = LineClient.connect(port, "bob")
+    bob.send("/talk")
+    pi.wait_lcd(lambda rows: rows[1].startswith("RX bob"))
+
+    def busy(rows: Sequence[str]) -> bool:
+        return rows[1].startswith("BUSY bob")
+
+    pi.command("press arduino")
+    pi.wait_lcd(busy)
+    pi.command("press pi")  # both held now: still the one refused press
+    with pytest.raises(AssertionError):  # so BUSY stays while they are held
+        pi.wait_lcd_after(busy, lambda rows: not busy(rows), timeout=NOTICE_SHOWN_S + 1)
 
 
 def test_a_tap_while_another_station_talks_shows_the_new_quick_message_a_moment(

@@ -316,8 +316,9 @@ class Station:
     def _on_button(self, button: str, pressed: bool) -> None:
         now = time.monotonic()
         if pressed:
-            self._cancel_notice("busy")  # a new press: BUSY only if refused again
-            self.view.busy_holder = None
+            if not self.ptt.pressed:  # a new press (not the other button joining in)
+                self._cancel_notice("busy")  # BUSY only if refused again
+                self.view.busy_holder = None
             self._apply_ptt(self.ptt.press(button, now))
         else:
             self._apply_ptt(self.ptt.release(button, now))
