@@ -95,7 +95,8 @@ def test_a_simulation_whose_board_simulator_dies_ends_with_the_reason(stations) 
     (simulator,) = (int(child) for child in children if "walkie-sim" in _command_of(child))
     os.kill(simulator, signal.SIGKILL)
     assert pi.process.wait(DEADLINE) == 1
-    assert pi.log.rest()[-1] == "walkie pi: the board simulator ended: killed by SIGKILL"
+    ended = "walkie pi: the board simulator ended unexpectedly (killed by SIGKILL)"
+    assert pi.log.rest()[-1] == ended
 
 
 def _command_of(pid: str) -> str:

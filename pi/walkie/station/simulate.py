@@ -136,7 +136,7 @@ async def run_simulated(
         presser.cancel()
         await asyncio.to_thread(simulator.stop)
     if ended:
-        raise WalkieError(f"the board simulator ended: {ended[0]}")
+        raise WalkieError(f"the board simulator ended unexpectedly ({ended[0]})")
 
 
 class _CommandReader:
