@@ -113,21 +113,70 @@ def test_commands_complete_with_tab(hub: Hub, terminal: Terminal) -> None:
     terminal.wait_for("end of history")
 
 
+def fill_the_screen_with_chat(probe: Probe, terminal: Terminal, last: str = "chat line") -> str:
+    """Say more lines than the terminal has rows; the screen once the last of
+    them, ``<nick> {last} 30``, shows right above the prompt."""
+    for n in range(1, 31):  # more than the 24 rows
+        probe.say(f"{last} {n}")
+    return terminal.wait_until(
+        lambda screen: prompt_under(f"> {last} 30", ">", screen), f"{last} 30 above the prompt"
+    )
+
+
+def prompt_under(chat: str, prompt: str, screen: str, menu: int = 0) -> bool:
+    """The screen ends with a row ending in ``chat``, the ``prompt`` row, ``menu``
+    rows of the completion menu, then the status line: no blank rows kept."""
+    rows = screen.splitlines()
+    above = -3 - menu
+    return rows[above].endswith(chat) and rows[above + 1].rstrip() == prompt
+
+
 def test_chat_fills_the_screen_down_to_the_prompt_and_the_menu_still_opens(
     hub: Hub, probe: Probe, terminal: Terminal
 ) -> None:
-    for n in range(1, 31):  # more than the 24 rows
-        probe.say(f"chat line {n}")
-
-    def chat_down_to_the_prompt(screen: str) -> bool:
-        rows = screen.splitlines()
-        return rows[-3].endswith("> chat line 30") and rows[-2].rstrip() == ">"
-
     # No blank rows kept for a menu that is closed: the prompt, then the status line.
-    terminal.wait_until(chat_down_to_the_prompt, "the last line right above the prompt")
+    fill_the_screen_with_chat(probe, terminal)
     terminal.type("/")
     menu = terminal.wait_for("/quit — leave")  # the last of the commands: all of them show
     assert all(command in menu for command in COMMANDS)
+
+
+def test_a_line_that_completes_to_nothing_keeps_no_rows_from_the_chat(
+    hub: Hub, probe: Probe, terminal: Terminal
+) -> None:
+    fill_the_screen_with_chat(probe, terminal)
+    scrolled = terminal.scrollback_lines()
+    for typed in ("//zzz", "/unknown"):  # a line starting with '/', a command there is not
+        terminal.type(typed)
+        shown = terminal.wait_for(f"> {typed}")
+        assert prompt_under("> chat line 30", f"> {typed}", shown), shown
+        terminal.press("C-c")
+    terminal.type("//zzz", enter=True)
+    probe.wait_for("<alice> /zzz")
+    terminal.wait_until(lambda screen: prompt_under("<alice> /zzz", ">", screen), "/zzz said")
+    assert terminal.scrollback_lines() == scrolled + 1  # the line said, no more
+
+
+def test_the_completion_menu_keeps_a_row_for_each_command_it_shows(
+    hub: Hub, probe: Probe, terminal: Terminal
+) -> None:
+    fill_the_screen_with_chat(probe, terminal)
+    terminal.type("/h")
+    shown = terminal.wait_until(
+        lambda screen: "/help — this list" in screen and "/history [N] —" in screen, "the menu"
+    )
+    assert prompt_under("> chat line 30", "> /h", shown, menu=2), shown
+
+
+def test_a_command_recalled_with_up_keeps_no_rows_for_a_menu(
+    hub: Hub, probe: Probe, terminal: Terminal
+) -> None:
+    terminal.type("/who", enter=True)
+    terminal.wait_for("on the channel: ")
+    fill_the_screen_with_chat(probe, terminal, "then")
+    terminal.press("Up")
+    shown = terminal.wait_for("> /who")
+    assert prompt_under("> then 30", "> /who", shown), shown
 
 
 def test_a_hub_that_cannot_be_reached_is_one_line_and_exit_1() -> None:

@@ -22,10 +22,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from prompt_toolkit import PromptSession, print_formatted_text
-from prompt_toolkit.application import get_app
+from prompt_toolkit.application import Application, get_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -88,10 +87,6 @@ STATUS_REFRESH = 0.5
 QUOTED_CHARS = 40
 """Characters of a refused line that the error saying so quotes: enough to
 tell which line it was; a line of 1000 bytes quoted whole filled the screen."""
-MENU_ROWS = 1 + len(COMMANDS)
-"""Rows the prompt takes while a command's name is typed: its own and the
-completion menu's, which then shows every command; the rest of the time it
-takes its own row only, leaving the others to the chat."""
 
 STYLE = Style.from_dict(
     {
@@ -121,9 +116,12 @@ def is_command_name(text: str) -> bool:
     return text.startswith("/") and " " not in text
 
 
-@Condition
-def typing_a_command_name() -> bool:
-    return is_command_name(get_app().current_buffer.document.text_before_cursor)
+def rows_for_the_menu(entries: int) -> int:
+    """Rows the prompt keeps while the completion menu shows ``entries``
+    commands: its own and one for each; none kept when nothing completes
+    (``//text``, an unknown command, a line recalled from the history), as
+    kept rows push the chat up and off the screen."""
+    return 1 + entries if entries else 0
 
 
 class CommandCompleter(Completer):
@@ -414,11 +412,8 @@ async def run_terminal(
     ui = TerminalClient(conn)
     prompt: PromptSession[str] = PromptSession(
         completer=CommandCompleter(),
-        # prompt_toolkit keeps room for the menu while completing as you type
-        # is on: only while a command's name is typed, or it would take
-        # MENU_ROWS rows from the chat all the time.
-        complete_while_typing=typing_a_command_name,
-        reserve_space_for_menu=MENU_ROWS,
+        complete_while_typing=True,
+        reserve_space_for_menu=0,  # sized before each redraw: keep_rows_for_the_menu
         history=InMemoryHistory(),
         bottom_toolbar=ui.status,
         refresh_interval=STATUS_REFRESH,
@@ -434,6 +429,14 @@ async def run_terminal(
             prompt.app.exit(result="/quit")
         prompt.app.invalidate()
 
+    def keep_rows_for_the_menu(app: Application[str]) -> None:
+        # prompt_toolkit keeps reserve_space_for_menu rows under the prompt
+        # whenever completing as you type is on, menu or not: set before each
+        # redraw, it is what the menu that redraw draws needs.
+        menu = app.current_buffer.complete_state
+        prompt.reserve_space_for_menu = rows_for_the_menu(len(menu.completions) if menu else 0)
+
+    prompt.app.before_render += keep_rows_for_the_menu
     conn.on_event = on_event
     # As in pipe mode: a hub that cannot be reached at first is an error, not
     # a retry loop on the status line; once joined, the link heals itself.
