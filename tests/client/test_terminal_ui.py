@@ -10,10 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from support.clients import Terminal
 from support.hub import TOKEN, WALKIE, HubProcess
 from walkie.channel.history import History
-from walkie.client.ui import COMMANDS
+from walkie.client.ui import CHAT_ROWS_KEPT, COMMANDS
 
 if TYPE_CHECKING:
     from support.clients import Probe
@@ -116,7 +118,7 @@ def test_commands_complete_with_tab(hub: Hub, terminal: Terminal) -> None:
 def fill_the_screen_with_chat(probe: Probe, terminal: Terminal, last: str = "chat line") -> str:
     """Say more lines than the terminal has rows; the screen once the last of
     them, ``<nick> {last} 30``, shows right above the prompt."""
-    for n in range(1, 31):  # more than the 24 rows
+    for n in range(1, 31):  # more than the terminals here have rows
         probe.say(f"{last} {n}")
     return terminal.wait_until(
         lambda screen: prompt_under(f"> {last} 30", ">", screen), f"{last} 30 above the prompt"
@@ -139,6 +141,23 @@ def test_chat_fills_the_screen_down_to_the_prompt_and_the_menu_still_opens(
     terminal.type("/")
     menu = terminal.wait_for("/quit — leave")  # the last of the commands: all of them show
     assert all(command in menu for command in COMMANDS)
+
+
+@pytest.mark.parametrize("rows", [6, 8, 9])
+def test_a_short_terminal_shows_the_menu_under_some_chat(hub: Hub, probe: Probe, rows: int) -> None:
+    screen = Terminal(*WALKIE, "client", hub.address, "--nick", "alice", width=80, height=rows)
+    try:
+        screen.wait_for("connected to")
+        fill_the_screen_with_chat(probe, screen)
+        screen.type("/")
+        shown = screen.wait_until(lambda s: "/nick NAME" in s or "too small" in s, "the menu")
+    finally:
+        screen.close()
+    # From the top: CHAT_ROWS_KEPT rows of chat, the prompt, the menu, the status line.
+    menu = rows - CHAT_ROWS_KEPT - 2
+    assert prompt_under("> chat line 30", "> /", shown, menu=menu), shown
+    top, *_, bottom = shown.splitlines()
+    assert top.endswith(f"> chat line {31 - CHAT_ROWS_KEPT}") and "alice" in bottom
 
 
 def test_a_line_that_completes_to_nothing_keeps_no_rows_from_the_chat(

@@ -87,6 +87,10 @@ STATUS_REFRESH = 0.5
 QUOTED_CHARS = 40
 """Characters of a refused line that the error saying so quotes: enough to
 tell which line it was; a line of 1000 bytes quoted whole filled the screen."""
+PROMPT_AND_STATUS_ROWS = 2
+CHAT_ROWS_KEPT = 3
+"""Rows of chat the completion menu leaves on a short terminal, which would
+otherwise show the menu alone (or prompt_toolkit's "Window too small")."""
 
 STYLE = Style.from_dict(
     {
@@ -116,12 +120,15 @@ def is_command_name(text: str) -> bool:
     return text.startswith("/") and " " not in text
 
 
-def rows_for_the_menu(entries: int) -> int:
-    """Rows the prompt keeps while the completion menu shows ``entries``
-    commands: its own and one for each; none kept when nothing completes
-    (``//text``, an unknown command, a line recalled from the history), as
+def rows_for_the_menu(entries: int, terminal_rows: int) -> int:
+    """Rows the prompt keeps while the completion menu has ``entries`` commands
+    to show on a terminal ``terminal_rows`` high: its own and one for each, as
+    many as leave the status line and CHAT_ROWS_KEPT rows of chat (the menu
+    scrolls through the rest); none when nothing completes (``//text``, an
+    unknown command, a line recalled from the history) or no entry fits, as
     kept rows push the chat up and off the screen."""
-    return 1 + entries if entries else 0
+    shown = min(entries, terminal_rows - PROMPT_AND_STATUS_ROWS - CHAT_ROWS_KEPT)
+    return 1 + shown if shown > 0 else 0
 
 
 class CommandCompleter(Completer):
@@ -434,7 +441,8 @@ async def run_terminal(
         # whenever completing as you type is on, menu or not: set before each
         # redraw, it is what the menu that redraw draws needs.
         menu = app.current_buffer.complete_state
-        prompt.reserve_space_for_menu = rows_for_the_menu(len(menu.completions) if menu else 0)
+        entries = len(menu.completions) if menu else 0
+        prompt.reserve_space_for_menu = rows_for_the_menu(entries, app.output.get_size().rows)
 
     prompt.app.before_render += keep_rows_for_the_menu
     conn.on_event = on_event
