@@ -440,6 +440,11 @@ async def run_terminal(
         # prompt_toolkit keeps reserve_space_for_menu rows under the prompt
         # whenever completing as you type is on, menu or not: set before each
         # redraw, it is what the menu that redraw draws needs.
+        # Rows a closed menu took stay blank, under the prompt, until chat
+        # fills them: on a full screen the terminal made them by scrolling
+        # chat into its history, which no redraw brings back, and a prompt
+        # owns only the rows from its own down to the bottom, where its
+        # status line stays (shrinking would move the blank rows under it).
         menu = app.current_buffer.complete_state
         entries = len(menu.completions) if menu else 0
         prompt.reserve_space_for_menu = rows_for_the_menu(entries, app.output.get_size().rows)
