@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 SPARE_DESCRIPTORS = 64
 """Open files a hub needs besides its stations: the listening sockets, the
 history, the journal, the event loop's own, a station daemon's serial port."""
+SELECT_LIMIT = 1024
+"""Descriptors select() can watch (FD_SETSIZE). pyserial waits on its port
+with select(), so a process with a serial port keeps every descriptor below
+it: a Pi station's hub takes at most this many stations, less the spare."""
+MAX_STATIONS_BESIDE_A_SERIAL_PORT = SELECT_LIMIT - SPARE_DESCRIPTORS
 
 
 def allow_stations(max_stations: int) -> int:

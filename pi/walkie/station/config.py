@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from walkie.address import DEFAULT_PORT, parse_address
+from walkie.channel.descriptors import MAX_STATIONS_BESIDE_A_SERIAL_PORT
 from walkie.channel.ranges import LIMIT_RANGES
 from walkie.errors import ConfigError
 from walkie.text import NICK_RULE, is_valid_nick
@@ -41,7 +42,7 @@ class ServerConfig:
     floor_timeout: float = 30.0
     max_queued: int = 100
     max_send_buffer: int = 256 * 1024
-    max_stations: int = 4096
+    max_stations: int = MAX_STATIONS_BESIDE_A_SERIAL_PORT
     token_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -159,7 +160,8 @@ def _server(checker: _Checker, table: Any) -> ServerConfig:
     db = checker.string(values, "server.history_db", "")
     default = ServerConfig()
     ranges = dict(LIMIT_RANGES)
-    ranges["max_stations"] = (2, LIMIT_RANGES["max_stations"][1])  # this station's own counts
+    # This station's own connection counts; its serial port needs descriptors below 1024.
+    ranges["max_stations"] = (2, MAX_STATIONS_BESIDE_A_SERIAL_PORT)
     return ServerConfig(
         host=checker.string(values, "server.host", default.host),
         port=checker.integer(values, "server.port", default.port, 0, 65535),
