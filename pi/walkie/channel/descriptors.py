@@ -10,7 +10,10 @@ hard one, and says so when even that is too low.
 from __future__ import annotations
 
 import logging
+import os
 import resource
+
+from walkie.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +25,10 @@ SELECT_LIMIT = 1024
 with select(), so a process with a serial port keeps every descriptor below
 it: a Pi station's hub takes at most this many stations, less the spare."""
 MAX_STATIONS_BESIDE_A_SERIAL_PORT = SELECT_LIMIT - SPARE_DESCRIPTORS
+OPENED_LATER = 16
+"""Descriptors a running hub may still open besides its stations (the
+history's checkpoints, a serial port coming back, DNS): kept free under a
+limit that cannot take every station."""
 
 
 def allow_stations(max_stations: int) -> int:
@@ -36,7 +43,13 @@ def allow_stations(max_stations: int) -> int:
             soft = raised
     if soft == resource.RLIM_INFINITY or soft >= needed:
         return max_stations
-    allowed = max(0, soft - SPARE_DESCRIPTORS)
+    allowed = soft - _open_descriptors() - OPENED_LATER
+    if allowed < 1:
+        raise ConfigError(
+            f"the open-file limit ({soft}) leaves no room for stations:"
+            " raise it (LimitNOFILE= in the unit, ulimit -n)"
+        )
+    allowed = min(allowed, max_stations)
     log.warning(
         "the open-file limit (%d) allows about %d stations, not max_stations %d: "
         "raise it (LimitNOFILE= in the unit, ulimit -n) or lower max_stations",
@@ -45,3 +58,10 @@ def allow_stations(max_stations: int) -> int:
         max_stations,
     )
     return allowed
+
+
+def _open_descriptors() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # no /proc: count as if the spare were all taken
+        return SPARE_DESCRIPTORS - OPENED_LATER
