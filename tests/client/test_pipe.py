@@ -367,7 +367,12 @@ def test_ctrl_c_while_stdin_stays_open_exits_130_quietly(hub: Hub) -> None:
     assert (client.returncode, errors) == (130, "* bye\n")
 
 
-def test_ctrl_c_while_lines_wait_for_the_floor_says_they_are_not_delivered(hub: Hub) -> None:
+@pytest.mark.parametrize("stdin_ended", [True, False], ids=["stdin ended", "stdin open"])
+def test_ctrl_c_while_lines_wait_for_the_floor_says_they_are_not_delivered(
+    hub: Hub, stdin_ended: bool
+) -> None:
+    # With stdin open (`tail -f log | walkie client`) the client is still
+    # reading it when Ctrl-C comes.
     holder = LineClient.connect(hub.port, "holder")
     holder.send("/talk")
     holder.expect_line("* holder is talking")
@@ -380,11 +385,14 @@ def test_ctrl_c_while_lines_wait_for_the_floor_says_they_are_not_delivered(hub: 
     )
     assert client.stdin is not None
     client.stdin.write("after you\n")
-    client.stdin.close()
+    client.stdin.flush()
+    if stdin_ended:
+        client.stdin.close()
     holder.expect(lambda line: line.endswith("joined (2 on the channel)"))
     time.sleep(0.5)  # its line queued, it waits for delivery
     client.send_signal(signal.SIGINT)
     assert client.wait(DEADLINE) == 130
+    client.stdin.close()
     assert client.stderr is not None
     assert client.stderr.read().splitlines()[0] == (
         "! 1 line was not delivered: you left with Ctrl-C"

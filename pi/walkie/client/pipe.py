@@ -86,23 +86,12 @@ async def run_pipe(
     )
     try:
         await conn.connect()
-        lines = _read_lines_in_thread(stdin or _stdin())
-        link_ended = asyncio.create_task(conn.wait_closed())
-        while True:
-            next_line = asyncio.create_task(lines.get())
-            await asyncio.wait({next_line, link_ended}, return_when=asyncio.FIRST_COMPLETED)
-            if not next_line.done():
-                next_line.cancel()
-                break
-            text = next_line.result()
-            if text is None:
-                break
-            await conn.send(text)
-        if conn.failure is not None:
-            raise conn.failure
         try:
+            await _send_stdin(conn, stdin or _stdin())
+            if conn.failure is not None:
+                raise conn.failure
             await conn.wait_delivered(delivery_timeout)
-        except asyncio.CancelledError:  # Ctrl-C
+        except asyncio.CancelledError:  # Ctrl-C, while reading or waiting
             if conn.session.outbox:
                 why = conn.why_undelivered()
                 _write(err, f"! {conn.undelivered()}: you left with Ctrl-C ({why})\n")
@@ -112,6 +101,22 @@ async def run_pipe(
     if refused:
         raise LinesRefused(f"{refused} line{'s were' if refused > 1 else ' was'} refused")
     return 0
+
+
+async def _send_stdin(conn: ChannelConnection, stdin: BinaryIO) -> None:
+    """Send each line of ``stdin`` until it ends, or the link does for good."""
+    lines = _read_lines_in_thread(stdin)
+    link_ended = asyncio.create_task(conn.wait_closed())
+    while True:
+        next_line = asyncio.create_task(lines.get())
+        await asyncio.wait({next_line, link_ended}, return_when=asyncio.FIRST_COMPLETED)
+        if not next_line.done():
+            next_line.cancel()
+            return
+        text = next_line.result()
+        if text is None:
+            return
+        await conn.send(text)
 
 
 def _stdin() -> BinaryIO:
