@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,17 +61,9 @@ class KnownHubs:
         self.path = path or default_known_hubs()
 
     def pinned(self, address: str) -> str | None:
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable
-            reason = exc.strerror if isinstance(exc, OSError) else "not text"
-            raise ConnectError(f"cannot read the known hubs file {self.path}: {reason}") from None
-        for number, line in enumerate(text.splitlines(), start=1):
-            parts = line.split()
-            if not parts or parts[0] != address:
-                continue
+        """The fingerprint pinned for ``address``, if any; a damaged line for
+        it is refused, as skipping it would trust the hub anew."""
+        for number, parts in self._lines_for(address):
             if len(parts) == 2 and _FINGERPRINT.fullmatch(parts[1]):
                 return parts[1].removeprefix("sha256:")
             # Skipped, it would trust whatever certificate the hub shows next.
@@ -95,16 +87,53 @@ class KnownHubs:
                 f"now sha256:{fingerprint[:16]}...); if that is expected, remove its line "
                 f"from {self.path}"
             )
-        self._append(f"{address} sha256:{fingerprint}\n")
+        self._append(f"{_spelled(address)} sha256:{fingerprint}\n")
         return True
+
+    def refuse_plain_text_to(self, address: str) -> None:
+        """Refuse to talk plain text to a hub pinned here: it spoke TLS, and
+        forgetting to would send the token and every line in the clear."""
+        try:
+            pinned = next(iter(self._lines_for(address)), None) is not None
+        except ConnectError:  # an unreadable file pins nothing we know of
+            return
+        if pinned:
+            raise ConnectError(
+                f"hub {address} speaks TLS (its certificate is pinned in {self.path}):"
+                " use TLS (--tls, client.tls), or remove its line there to talk to it"
+                " in plain text"
+            )
+
+    def _lines_for(self, address: str) -> Iterator[tuple[int, list[str]]]:
+        """The numbered lines about ``address`` (host names in any case), split."""
+        try:
+            text = self.path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise ConnectError(f"cannot read the known hubs file {self.path}: {reason}") from None
+        wanted = _spelled(address)
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = line.split()
+            if parts and _spelled(parts[0]) == wanted:
+                yield number, parts
 
     def _append(self, line: str) -> None:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(descriptor, "a") as file:
+                size = os.fstat(descriptor).st_size
+                if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                    line = "\n" + line  # a file edited by hand may end without one
                 file.write(line)
         except OSError as exc:
             raise ConnectError(
                 f"cannot remember the hub's certificate in {self.path}: {exc.strerror or exc}"
             ) from None
+
+
+def _spelled(address: str) -> str:
+    """An address as the file compares it: host names know no case."""
+    return address.lower()

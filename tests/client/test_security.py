@@ -145,14 +145,36 @@ def test_a_hub_pinned_as_a_tls_hub_is_not_spoken_to_in_plain_text(
     # Forgetting --tls would send the token and every line in the clear.
     hub = start_hub(history_db=tmp_path / "h.sqlite3")
     known = tmp_path / "known_hubs"
-    known.write_text(f"{hub.address} sha256:{'0' * 64}\n")
-    result = run_client(hub.address, "--known-hubs", str(known))
-    assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == (
-        f"walkie client: hub {hub.address} speaks TLS (its certificate is pinned in {known}):"
-        " add --tls, or remove its line there to talk to it in plain text"
-    )
+    for pin in (
+        f"localhost:{hub.port} sha256:{'0' * 64}",  # host names know no case
+        f"localhost:{hub.port} sha256:damaged",  # a damaged pin still says TLS
+    ):
+        known.write_text(pin + "\n")
+        result = run_client(f"LOCALHOST:{hub.port}", "--known-hubs", str(known))
+        assert result.returncode == 1
+        assert result.stderr.splitlines()[-1] == (
+            f"walkie client: hub LOCALHOST:{hub.port} speaks TLS (its certificate is pinned"
+            f" in {known}): use TLS (--tls, client.tls), or remove its line there to talk to"
+            " it in plain text"
+        )
     assert run_client(hub.address, "--known-hubs", str(tmp_path / "none")).returncode == 0
+
+
+def test_a_pin_is_found_after_a_byte_order_mark_and_added_on_a_line_of_its_own(
+    tls_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    cert, key = make_certificate(tmp_path)
+    hub = tls_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    known = tmp_path / "known_hubs"
+    known.write_text(f"other:1 sha256:{'0' * 64}")  # edited by hand: no newline at its end
+    first = run_client(hub.address, "--tls", "--known-hubs", str(known))
+    assert first.returncode == 0 and "trusting hub" in first.stderr
+    lines = known.read_text().splitlines()
+    assert lines[0] == f"other:1 sha256:{'0' * 64}"
+    assert lines[1].startswith(f"{hub.address} sha256:")
+    known.write_text("\ufeff" + lines[1] + "\n")  # saved by an editor that marks UTF-8
+    again = run_client(hub.address, "--tls", "--known-hubs", str(known))
+    assert again.returncode == 0 and "trusting hub" not in again.stderr
 
 
 def run_client(*args: str) -> subprocess.CompletedProcess[str]:

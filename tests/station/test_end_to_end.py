@@ -263,6 +263,19 @@ def test_a_station_logs_the_hub_certificate_it_pins_on_first_use(
     assert pinned.endswith(f"trusting hub 127.0.0.1:{hub.port} on first use: sha256:{fingerprint}")
 
 
+def test_a_station_does_not_talk_plain_text_to_a_hub_pinned_as_a_tls_hub(
+    stations, start_hub: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    # client.tls forgotten: its token and lines would go in the clear.
+    hub = start_hub()
+    known = tmp_path / "known_hubs"
+    known.write_text(f"127.0.0.1:{hub.port} sha256:{'0' * 64}\n")
+    client = f'[client]\nknown_hubs = "{known}"\n'
+    pi = stations("--hub", f"127.0.0.1:{hub.port}", config_lines=client)
+    assert pi.process.wait(DEADLINE) == 1
+    assert pi.log.rest()[-1].startswith(f"walkie pi: hub 127.0.0.1:{hub.port} speaks TLS")
+
+
 def test_a_20x4_station_shows_three_messages_and_its_status_row(stations) -> None:
     pi = stations("--port", "0", "--lcd", "20x4")  # the firmware built for 20x4
     port = pi.wait_serving()

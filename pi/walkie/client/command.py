@@ -9,13 +9,12 @@ With stdin and stdout on a terminal the interactive UI runs
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 from walkie.address import DEFAULT_PORT, format_address, parse_address
 from walkie.argtypes import positive_float
-from walkie.errors import ConfigError, ConnectError
+from walkie.errors import ConfigError
 from walkie.known_hubs import HubSecurity, KnownHubs
 from walkie.secrets import read_token
 
@@ -91,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--history must be 0-200, not {history}")
     known_hubs = KnownHubs(args.known_hubs)
     if not args.tls:
-        _refuse_plain_text_to_a_tls_hub(known_hubs, format_address(host, port))
+        known_hubs.refuse_plain_text_to(format_address(host, port))
     security = HubSecurity(
         token=read_token(args.token_file) if args.token_file else None,
         certificate_check=known_hubs.check if args.tls else None,
@@ -128,14 +127,3 @@ def run(args: argparse.Namespace) -> int:
             security=security,
         )
     )
-
-
-def _refuse_plain_text_to_a_tls_hub(known_hubs: KnownHubs, address: str) -> None:
-    """A hub whose certificate is pinned spoke TLS: forgetting --tls would
-    send the token and every line in plain text, to whoever answers there."""
-    with contextlib.suppress(ConnectError):  # an unreadable file pins nothing we know of
-        if known_hubs.pinned(address) is not None:
-            raise ConfigError(
-                f"hub {address} speaks TLS (its certificate is pinned in {known_hubs.path}):"
-                " add --tls, or remove its line there to talk to it in plain text"
-            )

@@ -428,7 +428,10 @@ def _hub_security(config: StationConfig) -> HubSecurity:
                 ) from None
         return HubSecurity(find_token(server.token_file), check)
     client = config.client
-    check = KnownHubs(client.known_hubs).check if client.tls else None
+    known_hubs = KnownHubs(client.known_hubs)
+    if not client.tls:
+        known_hubs.refuse_plain_text_to(format_address(*parse_address(client.hub)))
+    check = known_hubs.check if client.tls else None
     return HubSecurity(find_token(client.token_file), check)
 
 
