@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from support.hub import DEADLINE, WALKIE
-from walkie.secrets import credential_token
+from walkie.secrets import NO_TOKEN_FILE, credential_token
 
 
 def walkie_server(
@@ -138,12 +138,13 @@ def test_an_empty_token_credential_is_refused_but_the_units_fallback_means_no_to
     # that must not quietly give an open channel.
     credentials = tmp_path / "credentials"
     credentials.mkdir()
-    (credentials / "token").write_text("")
-    result = walkie_server(tmp_path, credentials=credentials)
-    assert result.returncode == 1
-    assert result.stderr.startswith(
-        f"walkie server: token credential {credentials / 'token'} is blank:"
-    )
-    (credentials / "token").write_text("\n")  # SetCredential=token:\n, no token file
+    for blank in ("", "\n", "\r\n"):  # `echo "$UNSET" > /etc/walkie/token` leaves "\n"
+        (credentials / "token").write_text(blank)
+        result = walkie_server(tmp_path, credentials=credentials)
+        assert result.returncode == 1
+        assert result.stderr.startswith(
+            f"walkie server: token credential {credentials / 'token'} is blank:"
+        )
+    (credentials / "token").write_text(NO_TOKEN_FILE)  # the unit's own, no token file
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
     assert credential_token() is None

@@ -19,10 +19,11 @@ from walkie.errors import ConfigError
 CREDENTIAL_NAME = "token"
 MAX_TOKEN_LENGTH = 256
 NOT_TEXT = "not UTF-8 text"
-NO_TOKEN_FILE = "\n"
+NO_TOKEN_FILE = "(no token file)\n"
 """The token credential the unit sets when /etc/walkie/token does not exist
-(``SetCredential=token:\n``): a channel without a token. Any other blank
-credential is an empty token file, refused."""
+(``SetCredential=token:(no token file)\n``): a channel without a token. No
+failed command leaves it behind, as it leaves an empty file or one newline
+(``echo "$UNSET" > /etc/walkie/token``): a blank credential is refused."""
 
 
 def read_file(path: Path, what: str) -> bytes:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from walkie.board.detect import KNOWN_BOARD_USB_IDS
-from walkie.secrets import CREDENTIAL_NAME, credential_token
+from walkie.secrets import CREDENTIAL_NAME, NO_TOKEN_FILE, credential_token
 
 SYSTEMD_DIR = Path(__file__).parents[2] / "systemd"
 UNIT = SYSTEMD_DIR / "walkie.service"
@@ -111,14 +111,14 @@ def test_the_token_comes_from_etc_walkie_token_as_a_credential() -> None:
     assert one("LoadCredential") == f"{CREDENTIAL_NAME}:/etc/walkie/token"
     # systemd 252 (Raspberry Pi OS bookworm) fails a unit whose LoadCredential=
     # file is missing unless SetCredential= gives the same ID a fallback.
-    assert one("SetCredential") == f"{CREDENTIAL_NAME}:\\n"
+    assert one("SetCredential") == f"{CREDENTIAL_NAME}:(no token file)\\n"
 
 
-def test_without_a_token_file_the_blank_fallback_credential_means_no_token(
+def test_without_a_token_file_the_units_fallback_credential_means_no_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     credential = tmp_path / CREDENTIAL_NAME
-    credential.write_text("\n")  # what SetCredential=token:\n hands the service
+    credential.write_text(NO_TOKEN_FILE)  # what the unit's SetCredential= hands the service
     credential.chmod(0o400)
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     assert credential_token() is None
