@@ -44,6 +44,7 @@ from walkie.channel.history import History
 from walkie.channel.lines import LineSplitter, LineTooLong
 from walkie.channel.ratelimit import TokenBucket
 from walkie.channel.render import plain_error, plain_notice, rich_notice
+from walkie.channel.repeats import RepeatedEvent
 from walkie.channel.state import (
     Broadcast,
     Channel,
@@ -145,8 +146,8 @@ class Hub:
         self._closed = False
         self._lingering: set[_StationConnection] = set()
         """Hung up on, no longer in the channel: waiting for the station to close."""
-        self._wrong_tokens = 0
-        self._wrong_token_logged = -WRONG_TOKEN_LOG_INTERVAL
+        self._wrong_tokens = RepeatedEvent(WRONG_TOKEN_LOG_INTERVAL)
+        self._wrong_token_timer: asyncio.TimerHandle | None = None
         self._leaving: set[_StationConnection] = set()
         """Finished sending while lines of theirs waited for the floor: hung up
         on once those are sent."""
@@ -207,7 +208,13 @@ class Hub:
             self._server.close()
         self.apply(self.channel.closing())
         self.flush()  # first: it may set the commit and checkpoint timers
-        timers = (self._tick_handle, self._sweeper, self._commit_timer, self._checkpoint_timer)
+        timers = (
+            self._tick_handle,
+            self._sweeper,
+            self._commit_timer,
+            self._checkpoint_timer,
+            self._wrong_token_timer,
+        )
         for handle in timers:
             if handle is not None:
                 handle.cancel()
@@ -354,18 +361,17 @@ class Hub:
     def _log_wrong_token(self, connection: _StationConnection) -> None:
         """A wrong token, with where it came from (for the admin, or fail2ban);
         a flood of them one line per :data:`WRONG_TOKEN_LOG_INTERVAL`."""
-        self._wrong_tokens += 1
         now = time.monotonic()
-        if now - self._wrong_token_logged < WRONG_TOKEN_LOG_INTERVAL:
-            return
-        others = self._wrong_tokens - 1
-        log.warning(
-            "wrong token from %s%s",
-            connection.peer,
-            f" (and {others} more since the last report)" if others else "",
-        )
-        self._wrong_tokens = 0
-        self._wrong_token_logged = now
+        if self._wrong_tokens.happened(connection.peer, now):
+            log.warning("wrong token from %s", connection.peer)
+        due = self._wrong_tokens.summary_due
+        if due is not None and self._wrong_token_timer is None:
+            self._wrong_token_timer = self.loop.call_later(due - now, self._sum_up_wrong_tokens)
+
+    def _sum_up_wrong_tokens(self) -> None:
+        self._wrong_token_timer = None
+        if (summary := self._wrong_tokens.summary(time.monotonic())) is not None:
+            log.warning("wrong tokens: %s", summary)
 
     def _until_closed(self, connection: _StationConnection) -> None:
         """Close a station hung up on with the hub, should it stop first."""
