@@ -11,6 +11,7 @@ from walkie.channel.ranges import LIMIT_RANGES
 from walkie.channel.server import HubConfig
 from walkie.cli import build_parser
 from walkie.errors import ConfigError
+from walkie.station.command import station_config
 from walkie.station.config import (
     ServerConfig,
     StationConfig,
@@ -41,7 +42,6 @@ def test_the_example_config_in_systemd_is_valid() -> None:
         ({"server": {"port": 70000}}, "server.port: must be a whole number from 0 to 65535"),
         ({"role": "mesh"}, "role: must be server or client"),
         ({"role": "client"}, "client.hub: required in the client role"),
-        ({"role": "server", "client": {"hub": "a:1"}}, "client.hub: a server-role station joins"),
         ({"nick": "no spaces"}, "nick: must be 1-16 letters"),
         ({"gpio": {"button": 40}}, "gpio.button: must be a whole number from 0 to 27"),
         ({"gpio": {"button": 17, "led": 17}}, "gpio: each pin may be used only once"),
@@ -80,11 +80,21 @@ def test_hub_flag_keeps_the_files_other_client_settings(tmp_path: Path) -> None:
     assert (joined.hub, joined.tls, joined.token_file) == ("b:2", True, token)
 
 
-def test_a_file_naming_a_hub_to_join_is_a_client_unless_it_says_otherwise() -> None:
+def test_a_file_naming_a_hub_to_join_is_a_client_unless_it_says_otherwise(
+    tmp_path: Path,
+) -> None:
     assert parse_config({"client": {"hub": "other:32000"}}).role == "client"
     assert parse_config({"client": {"tls": True}}).role == "server"
+    both = tmp_path / "both.toml"
+    both.write_text('role = "server"\n[client]\nhub = "other:32000"\n')
     with pytest.raises(ConfigError, match='set role = "client" to join it'):
-        parse_config({"role": "server", "client": {"hub": "other:32000"}})
+        station_config(build_parser().parse_args(["pi", "--config", str(both)]))
+    # A flag settles it, as flags override the file.
+    for flags, role in ((["--role", "client"], "client"), (["--role", "server"], "server")):
+        args = build_parser().parse_args(["pi", "--config", str(both), *flags])
+        assert station_config(args).role == role
+    args = build_parser().parse_args(["pi", "--config", str(both), "--hub", "third:1"])
+    assert station_config(args).client.hub == "third:1"
 
 
 def test_flags_override_the_file() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from walkie.address import DEFAULT_PORT
 from walkie.argtypes import port_number
-from walkie.station.config import DEFAULT_CONFIG_PATH
+from walkie.station.config import DEFAULT_CONFIG_PATH, StationConfig
 
 SIMULATED_LCDS = ("16x2", "20x4")
 
@@ -70,12 +70,43 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from walkie.errors import ConfigError
     from walkie.logs import use_journal_levels
+
+    use_journal_levels()
+    config = station_config(args)
+    from walkie import eventloop
+
+    cols, rows = (int(n) for n in (args.lcd or SIMULATED_LCDS[0]).split("x"))
+    eventloop.run(_main(config, simulate=args.simulate, lcd_size=(cols, rows)))
+    return 0
+
+
+async def _main(config: StationConfig, *, simulate: bool, lcd_size: tuple[int, int]) -> None:
+    from walkie.channel.server import Hub
+    from walkie.station.daemon import Station
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    def announce(hub: Hub) -> None:
+        print(f"walkie hub listening on {hub.describe()}", file=sys.stderr, flush=True)
+
+    if simulate:
+        from walkie.station.simulate import run_simulated
+
+        await run_simulated(config, stop, on_hub_ready=announce, lcd_size=lcd_size)
+    else:
+        await Station(config, on_hub_ready=announce).run(stop)
+
+
+def station_config(args: argparse.Namespace) -> StationConfig:
+    """The config file (or none) with the command line's flags over it, checked."""
+    from walkie.errors import ConfigError
     from walkie.station.config import load_config, with_overrides
     from walkie.text import NICK_RULE, is_valid_nick
 
-    use_journal_levels()
     if args.nick is not None and not is_valid_nick(args.nick):
         raise ConfigError(f"invalid nick {args.nick!r}: {NICK_RULE}")
     if args.lcd is not None and not args.simulate:
@@ -94,30 +125,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--role client needs --hub HOST[:PORT] or client.hub in the config")
     if args.port is not None and config.role == "client":
         raise ConfigError("--port is for the hub a server-role station runs: give --hub HOST:PORT")
-    from walkie import eventloop
-
-    cols, rows = (int(n) for n in (args.lcd or SIMULATED_LCDS[0]).split("x"))
-    eventloop.run(_main(config, simulate=args.simulate, lcd_size=(cols, rows)))
-    return 0
-
-
-async def _main(config: object, *, simulate: bool, lcd_size: tuple[int, int]) -> None:
-    from walkie.channel.server import Hub
-    from walkie.station.config import StationConfig
-    from walkie.station.daemon import Station
-
-    assert isinstance(config, StationConfig)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-
-    def announce(hub: Hub) -> None:
-        print(f"walkie hub listening on {hub.describe()}", file=sys.stderr, flush=True)
-
-    if simulate:
-        from walkie.station.simulate import run_simulated
-
-        await run_simulated(config, stop, on_hub_ready=announce, lcd_size=lcd_size)
-    else:
-        await Station(config, on_hub_ready=announce).run(stop)
+    if config.role == "server" and config.client.hub and args.role is None:
+        # The file alone says both (a client.hub alone would make a client):
+        # a flag may settle it, but nothing may be ignored without a word.
+        raise ConfigError(
+            f"{args.config or DEFAULT_CONFIG_PATH}: client.hub: a server-role station joins"
+            ' no hub (set role = "client" to join it, or leave client.hub out)'
+        )
+    return config

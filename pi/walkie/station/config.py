@@ -124,11 +124,6 @@ def parse_config(document: Mapping[str, Any], source: str = "config") -> Station
     client = _client(checker, document.get("client", {}))
     # A hub to join makes a client, as --hub does, unless the role says otherwise.
     role = checker.choice(top, "role", ("server", "client"), "client" if client.hub else "server")
-    if role == "server" and client.hub:
-        raise ConfigError(
-            f"{source}: client.hub: a server-role station joins no hub"
-            ' (set role = "client" to join it, or leave client.hub out)'
-        )
     config = StationConfig(
         role=role,
         nick=checker.nick(top, "nick", "pi"),
