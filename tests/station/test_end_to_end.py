@@ -156,12 +156,17 @@ def test_the_pi_gpio_button_behaves_like_the_arduinos(stations, pipe_client) -> 
     pi.wait_output("LED link=on talk=on")
 
 
-def test_a_press_while_another_station_talks_shows_busy(stations) -> None:
+def station_while_bob_talks(stations) -> tuple[SimulatedStation, LineClient]:
+    """A simulated station on its own hub, where bob holds the floor."""
     pi = stations("--port", "0")
-    port = pi.wait_serving()
-    bob = LineClient.connect(port, "bob")
+    bob = LineClient.connect(pi.wait_serving(), "bob")
     bob.send("/talk")
     pi.wait_lcd(lambda rows: rows[1].startswith("RX bob"))
+    return pi, bob
+
+
+def test_a_press_while_another_station_talks_shows_busy(stations) -> None:
+    pi, bob = station_while_bob_talks(stations)
     hold_button(pi)
     pi.wait_lcd(lambda rows: rows[1].startswith("BUSY bob"))
     assert not [line for line in bob.quiet_for(0.5) if line.startswith("<pi>")]
@@ -172,11 +177,7 @@ def test_a_press_while_another_station_talks_shows_busy(stations) -> None:
 
 
 def test_the_second_button_joining_a_refused_press_keeps_busy(stations) -> None:
-    pi = stations("--port", "0")
-    port = pi.wait_serving()
-    bob = LineClient.connect(port, "bob")
-    bob.send("/talk")
-    pi.wait_lcd(lambda rows: rows[1].startswith("RX bob"))
+    pi, _ = station_while_bob_talks(stations)
 
     def busy(rows: Sequence[str]) -> bool:
         return rows[1].startswith("BUSY bob")
@@ -191,11 +192,7 @@ def test_the_second_button_joining_a_refused_press_keeps_busy(stations) -> None:
 def test_a_tap_while_another_station_talks_shows_the_new_quick_message_a_moment(
     stations,
 ) -> None:
-    pi = stations("--port", "0")
-    port = pi.wait_serving()
-    bob = LineClient.connect(port, "bob")
-    bob.send("/talk")
-    pi.wait_lcd(lambda rows: rows[1].startswith("RX bob"))
+    pi, _ = station_while_bob_talks(stations)
     pi.command("press arduino")
     time.sleep(0.1)  # a tap: shorter than the 0.6 s hold
     pi.command("release arduino")
