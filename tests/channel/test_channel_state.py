@@ -258,8 +258,9 @@ def test_unknown_commands_and_bad_arguments_get_an_error(net: Net) -> None:
     net.lines(alice)
     net.say(alice, "/frobnicate")
     net.say(alice, "/history lots")
+    net.say(alice, "/history \u0663")  # an Arabic-Indic three: a digit, not an ASCII one
     net.say(alice, "/over")
-    assert [line[:2] for line in net.lines(alice)] == ["! ", "! ", "! "]
+    assert [line[:2] for line in net.lines(alice)] == ["! ", "! ", "! ", "! "]
 
 
 def test_quit_says_bye_and_closes(net: Net) -> None:

@@ -137,7 +137,8 @@ def parse_plain(line: str) -> Command:
 def _history_request(argument: str) -> Command:
     if not argument:
         return HistoryRequest(HISTORY_DEFAULT)
-    if not argument.isdigit() or not 1 <= int(argument) <= HISTORY_MAX:
+    # ASCII digits only: int() also reads "٣" (an Arabic-Indic three).
+    if not (argument.isascii() and argument.isdigit()) or not 1 <= int(argument) <= HISTORY_MAX:
         return Invalid("unknown", f"usage: /history [N], N from 1 to {HISTORY_MAX}")
     return HistoryRequest(int(argument))
 
