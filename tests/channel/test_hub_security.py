@@ -206,6 +206,17 @@ def test_a_plain_connection_to_a_tls_hub_gets_no_chat(
     assert b"on the channel" not in received and b"welcome" not in received
 
 
+def test_a_connection_that_never_starts_its_tls_handshake_is_closed(
+    start_hub: StartHub, certificate: tuple[Path, Path, str]
+) -> None:
+    # Until its handshake it is no station and counts against no limit:
+    # asyncio would keep it for 60 s.
+    cert, key, _ = certificate
+    hub = start_hub("--tls-cert", str(cert), "--tls-key", str(key))
+    silent = socket.create_connection(("127.0.0.1", hub.port), timeout=DEADLINE)
+    assert silent.recv(4096) == b""  # closed by the hub after 10 s, within the DEADLINE
+
+
 def test_tls_options_are_checked(tmp_path: Path, certificate: tuple[Path, Path, str]) -> None:
     cert, key, _ = certificate
     only_cert = subprocess.run(

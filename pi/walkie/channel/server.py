@@ -65,6 +65,9 @@ IDLE_SWEEP_INTERVAL = 10.0
 RICH_IDLE_TIMEOUT = DEAD_PEER_DEADLINE - IDLE_SWEEP_INTERVAL
 """Rich clients ping every 20 s; one silent for this long is gone, and the
 sweep that notices comes within the deadline."""
+TLS_HANDSHAKE_TIMEOUT = 10.0
+"""Seconds a TLS connection has to finish its handshake (asyncio's default is
+60): until it has, it is no station, and counts against no limit."""
 WRONG_TOKEN_LOG_INTERVAL = 10.0
 """Seconds between log lines about wrong tokens: a flood of guesses is one
 line per interval, with their count."""
@@ -172,6 +175,7 @@ class Hub:
                 self.config.port,
                 backlog=1024,
                 ssl=self.config.tls,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if self.config.tls else None,
             )
         except OSError as exc:
             where = format_address(self.config.host, self.config.port)
