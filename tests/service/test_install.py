@@ -195,16 +195,27 @@ def test_uninstall_keeps_config_and_purge_removes_it(sandbox: Sandbox) -> None:
     assert sandbox.system_tool_calls() == []
 
 
-def test_a_real_install_refuses_to_run_without_root(sandbox: Sandbox, tmp_path: Path) -> None:
-    # A stand-in `id` says "uid 1000"; stand-ins for every writing tool make
-    # sure a regression could not touch this machine.
+def stand_in_for_the_system(sandbox: Sandbox, *, uid: int, systemd: str = "running") -> None:
+    """Stand-ins for `id`, `systemctl` and every tool that changes the
+    system, which only note their calls: a regression that gets past a
+    refusal cannot touch this machine."""
     bin_dir = Path(sandbox.env["PATH"].split(os.pathsep)[0])
-    (bin_dir / "id").write_text("#!/bin/sh\necho 1000\n")
-    for tool in ("id", "install", "mkdir", "chmod", "cp", "rm", "systemd-sysusers", "python3"):
-        path = bin_dir / tool
-        if not path.exists():
-            path.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{sandbox.calls}"\n')
-        path.chmod(0o755)
+    writers = ("install", "mkdir", "chmod", "chown", "cp", "rm", "python3")
+    stand_ins = {
+        "id": f"echo {uid}",
+        "systemctl": f"echo {systemd}; [ {systemd} = running ]",
+        **{
+            tool: f'echo "{tool} $*" >> "{sandbox.calls}"'
+            for tool in (*writers, "systemd-sysusers", "apt-get", "udevadm")
+        },
+    }
+    for tool, body in stand_ins.items():
+        (bin_dir / tool).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / tool).chmod(0o755)
+
+
+def test_a_real_install_refuses_to_run_without_root(sandbox: Sandbox) -> None:
+    stand_in_for_the_system(sandbox, uid=1000)
     for script in (INSTALL, UNINSTALL):
         result = sandbox.run(script)
         assert result.returncode == 1
@@ -214,24 +225,22 @@ def test_a_real_install_refuses_to_run_without_root(sandbox: Sandbox, tmp_path: 
 
 def test_a_real_install_where_systemd_is_not_running_changes_nothing(sandbox: Sandbox) -> None:
     # A chroot or a container: root, systemctl, but no systemd to reload.
-    bin_dir = Path(sandbox.env["PATH"].split(os.pathsep)[0])
-    stand_ins = {
-        "id": "echo 0",
-        "systemctl": "echo offline; exit 1",
-        **{
-            tool: f'echo "{tool} $*" >> "{sandbox.calls}"'
-            for tool in (
-                *("install", "mkdir", "chmod", "chown", "cp", "rm", "python3"),
-                *("systemd-sysusers", "apt-get", "udevadm"),
-            )
-        },
-    }
-    for tool, body in stand_ins.items():
-        (bin_dir / tool).write_text(f"#!/bin/sh\n{body}\n")
-        (bin_dir / tool).chmod(0o755)
+    stand_in_for_the_system(sandbox, uid=0, systemd="offline")
     result = sandbox.run(INSTALL)
     assert result.returncode == 1
     assert "systemd is not running here" in result.stderr and "--destdir" in result.stderr
+    assert sandbox.system_tool_calls() == []
+
+
+@pytest.mark.parametrize("script", [INSTALL, UNINSTALL], ids=["install", "uninstall"])
+def test_an_empty_destdir_is_refused_not_taken_for_the_real_root(
+    sandbox: Sandbox, script: Path
+) -> None:
+    # `--destdir="$ROOT"` with $ROOT unset must not install into /.
+    stand_in_for_the_system(sandbox, uid=0)
+    result = sandbox.run(script, "--destdir=")
+    assert result.returncode == 2
+    assert "--destdir needs a directory" in result.stderr
     assert sandbox.system_tool_calls() == []
 
 
