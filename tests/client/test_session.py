@@ -466,3 +466,20 @@ def test_a_wanted_nick_that_is_taken_is_told_once_per_nick_given() -> None:
     session.connection_lost("reset")
     connect(session, nick="zed")  # freed meanwhile: got what we asked for
     assert not [e for e in session.events_received() if isinstance(e, NickTaken)]
+
+
+def test_a_message_id_no_hub_could_store_is_not_taken_nor_sent_back() -> None:
+    # A hostile hub's mid of 2**64 would come back in the next hello's
+    # "last", which a real hub refuses: the link would fail for good.
+    session = ClientSession(nick="alice")
+    connect(session)
+    session.events_received()
+    session.receive_line(msg(2**64, "from a hub that lies"), 1.0)
+    session.receive_line(msg(7, "fine"), 1.0)
+    events = session.events_received()
+    assert messages(events) == [(7, "fine", False)]
+    assert any(isinstance(e, Error) and e.code == "protocol" for e in events)
+    session.connection_lost("gone")
+    session.connection_made()
+    (hello,) = sent(session)
+    assert hello["hello"]["last"] == 7

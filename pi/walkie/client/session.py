@@ -40,8 +40,9 @@ import json
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
+from walkie.channel.commands import LARGEST_ID
 from walkie.errors import WalkieError
 from walkie.text import NICK_RULE, is_valid_nick, sanitize
 
@@ -637,7 +638,7 @@ class ClientSession:
 
     def _on_synced(self, obj: dict[str, Any]) -> None:
         last = obj.get("last")
-        last_mid = last if isinstance(last, int) and not isinstance(last, bool) else None
+        last_mid = last if _is_id(last) else None
         if self._expect_hello_synced and obj.get("more") is True and last_mid is not None:
             # A long absence is replayed in pages: ask for the next one.
             self._to_send.append(_dumps({"t": "resume", "after": last_mid}))
@@ -659,7 +660,7 @@ class ClientSession:
         if entry is None:
             return  # a duplicate ack, or one for a line refused locally
         mid = obj.get("mid")
-        if isinstance(mid, int) and not isinstance(mid, bool):
+        if _is_id(mid):
             del self._outbox[message_id]
             self._remember(mid, advance_last=False)
             self._events.append(Acked(message_id, mid, entry.text))
@@ -802,9 +803,15 @@ def _opt_str(obj: dict[str, Any], key: str) -> str | None:
 
 def _int(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ProtocolViolation(f"{obj.get('t')!r} without an integer {key!r}")
+    if not _is_id(value):
+        raise ProtocolViolation(f"{obj.get('t')!r} without an id {key!r}")
     return value
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    """An id a hub may send: one it stores and would take back (a hello's
+    ``last``), not a bool, not past LARGEST_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_ID
 
 
 def _opt_float(obj: dict[str, Any], key: str) -> float | None:
