@@ -219,9 +219,11 @@ class ChannelConnection:
 
     def why_undelivered(self) -> str:
         """What the lines still waiting wait for."""
-        if self.state is LinkState.CONNECTED and any(e.queued for e in self.session.outbox):
+        if self.state is not LinkState.CONNECTED:
+            return f"link {self.state.value}{self._reason_suffix()}"
+        if any(entry.queued for entry in self.session.outbox):
             return f"waiting for the floor: {self.session.holder or 'someone'} is talking"
-        return f"link {self.state.value}{self._reason_suffix()}"
+        return "sent, not yet acknowledged by the hub"
 
     async def wait_closed(self) -> None:
         """Wait until the link has ended for good (closed, or a fatal failure)."""

@@ -84,6 +84,7 @@ async def run_pipe(
         connect_timeout=connect_timeout,
         security=security,
     )
+    interrupted_while = ""  # why lines still waited when Ctrl-C came
     try:
         await conn.connect()
         try:
@@ -92,12 +93,12 @@ async def run_pipe(
                 raise conn.failure
             await conn.wait_delivered(delivery_timeout)
         except asyncio.CancelledError:  # Ctrl-C, while reading or waiting
-            if conn.session.outbox:
-                why = conn.why_undelivered()
-                _write(err, f"! {conn.undelivered()}: you left with Ctrl-C ({why})\n")
+            interrupted_while = conn.why_undelivered()
             raise
     finally:
-        await conn.close()
+        await conn.close()  # the hub's last words may still acknowledge some
+        if interrupted_while and conn.session.outbox:
+            _write(err, f"! {conn.undelivered()}: you left with Ctrl-C ({interrupted_while})\n")
     if refused:
         raise LinesRefused(f"{refused} line{'s were' if refused > 1 else ' was'} refused")
     return 0
