@@ -493,8 +493,8 @@ class _StationConnection(asyncio.BufferedProtocol):
         # uvloop's transports implement the interface without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
         self.transport.set_write_buffer_limits(high=self.hub.config.max_send_buffer)
-        peer = transport.get_extra_info("peername")
-        self.peer = format_address(*peer[:2]) if peer else "an unknown address"
+        if peer := transport.get_extra_info("peername"):
+            self.peer = format_address(*peer[:2])
         sock = transport.get_extra_info("socket")
         if sock is not None:
             _enable_keepalive(sock)

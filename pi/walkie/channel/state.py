@@ -294,9 +294,8 @@ class Channel:
             if now < station.auth_deadline:
                 break
             del self._unauthenticated[station.conn]
-            text = f"no token within {AUTH_DEADLINE:g} s, bye"
-            error = render.rich_error("auth", text) if station.rich else render.plain_error(text)
-            out += [Send(station.conn, error), Close(station.conn)]
+            self._error(station, "auth", f"no token within {AUTH_DEADLINE:g} s, bye", None, out)
+            out.append(Close(station.conn))
         return out
 
     def closing(self) -> list[Output]:

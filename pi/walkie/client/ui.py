@@ -371,12 +371,10 @@ class TerminalClient:
         return None
 
     def lost_to_ctrl_c(self) -> str:
-        """What the lines still waiting became when Ctrl-C cut the wait short."""
-        count = len(self.conn.outbox)
-        lines = "line was" if count == 1 else "lines were"
-        waiting = f" while {'it' if count == 1 else 'they'} waited for"
-        reason = f"{waiting} {self._what_our_lines_wait_for() or 'the hub'}"
-        return f"{count} {lines} not delivered: you left with Ctrl-C{reason}"
+        """What the lines still waiting became when Ctrl-C cut the wait short
+        (in pipe mode's words)."""
+        conn = self.conn
+        return f"{conn.undelivered()}: you left with Ctrl-C ({conn.why_undelivered()})"
 
 
 def _ctrl_c_clears_a_line() -> KeyBindings:
