@@ -317,6 +317,23 @@ def test_a_script_whose_line_waits_for_the_floor_stays_until_it_is_sent(
     holder.expect_line("* piper left")
 
 
+def test_a_script_waiting_for_a_floor_that_is_never_released_is_sent_at_its_timeout(
+    start_hub: StartHub,
+) -> None:
+    # The holder never says /over: the floor's timeout bounds the wait.
+    hub = start_hub("--floor-timeout", "1")
+    holder = LineClient.connect(hub.port, "holder")
+    holder.send("/talk")
+    holder.expect_line("* holder is talking")
+    script = LineClient.connect(hub.port, "piper")
+    script.send("still here")
+    script.expect_line("* queued: holder is talking")
+    script.sock.shutdown(socket.SHUT_WR)
+    holder.expect_line("* holder's floor timed out")
+    holder.expect_line("<piper> still here")
+    assert script.closed_by_peer()
+
+
 def test_a_station_that_quits_leaves_at_once_though_it_keeps_its_end_open(
     start_hub: StartHub,
 ) -> None:
