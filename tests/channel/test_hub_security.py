@@ -68,6 +68,21 @@ def test_wrong_tokens_are_refused_slowly_then_disconnected(
     assert reports == [f"WARNING walkie.channel.server: wrong token from {host}:{port}"]
 
 
+def test_a_flood_of_wrong_tokens_is_summed_up_with_where_it_came_from(
+    start_hub: StartHub, token_file: Path
+) -> None:
+    hub = start_hub("--token-file", str(token_file))
+    guessers = [connect_raw(hub.port) for _ in range(3)]
+    for guesser in guessers:
+        guesser.send("/hello " + json.dumps({"v": 1, "token": "guess"}))
+        assert guesser.closed_by_peer()
+    first, *others = ("{}:{}".format(*guesser.sock.getsockname()[:2]) for guesser in guessers)
+    assert hub.log is not None
+    said = hub.log.first(lambda line: "wrong tokens:" in line)  # when the 10 s are over
+    assert said.endswith(f"wrong tokens: 2 more in 10 s, from {', '.join(others)}")
+    assert any(line.endswith(f"wrong token from {first}") for line in hub.log.lines)
+
+
 def test_auth_on_a_hub_without_a_token_says_none_is_needed(start_hub: StartHub) -> None:
     hub = start_hub()
     client = connect_raw(hub.port)
